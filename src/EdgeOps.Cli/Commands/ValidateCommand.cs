@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using EdgeOps.Cli.Output;
+using EdgeOps.Fleet.Validation;
+
+namespace EdgeOps.Cli.Commands;
+
+/// <summary><c>edgeops validate</c>: load, check and render every cluster; report every problem.</summary>
+internal static class ValidateCommand
+{
+    private const int ProgressThreshold = 200;
+    private const int MaxSummaryRows = 100;
+
+    public static Command Create(CliContext context)
+    {
+        var path = CommonOptions.FleetPath();
+        var revision = CommonOptions.Revision();
+        var clusters = new Option<string[]>("--cluster", "-c")
+        {
+            Description = "Validate only this cluster (repeatable)",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var output = CommonOptions.Output("text", "json", "sarif");
+
+        var command = new Command("validate", "Validate the fleet repo and render every cluster; exit 1 on any error")
+        {
+            path, revision, clusters, output,
+        };
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(
+            context, parse.GetValue(path)!, parse.GetValue(revision), parse.GetValue(clusters) ?? [], parse.GetValue(output)!, cancellationToken)));
+        return command;
+    }
+
+    private static int Run(CliContext context, string path, string? revision, string[] clusters, string format, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        using var source = FleetSources.Open(path, revision);
+        using var progress = context.ErrorIsTerminal && format == "text" ? new ProgressLine(context.Error, ProgressThreshold) : null;
+        var options = new ValidationOptions
+        {
+            Clusters = clusters,
+            Progress = progress is null ? null : progress.Report,
+        };
+        var report = new FleetValidator().Validate(source, options, cancellationToken);
+        progress?.Dispose();
+
+        var prefix = CommonOptions.PathPrefix(path);
+        switch (format)
+        {
+            case "json":
+                WriteTo(context.Out, stream => ReportJson.Write(stream, report, prefix));
+                break;
+            case "sarif":
+                WriteTo(context.Out, stream => Sarif.Write(stream, report, prefix));
+                break;
+            default:
+                WriteText(context.Out, report, prefix, stopwatch.Elapsed);
+                break;
+        }
+
+        return report.Ok ? ExitCodes.Ok : ExitCodes.Invalid;
+    }
+
+    private static void WriteText(TextWriter writer, ValidationReport report, string prefix, TimeSpan elapsed)
+    {
+        foreach (var diagnostic in report.Diagnostics)
+        {
+            DiagnosticText.Write(writer, diagnostic, report.Files.Texts, prefix);
+        }
+
+        if (report.Diagnostics.Count > 0)
+        {
+            writer.WriteLine();
+        }
+
+        var rows = report.Clusters.Count <= MaxSummaryRows
+            ? report.Clusters
+            : report.Clusters.Where(c => c.Errors + c.Warnings > 0).ToList();
+        if (rows.Count > 0)
+        {
+            var width = Math.Max("CLUSTER".Length, rows.Max(r => r.Name.Length));
+            writer.WriteLine($"{"CLUSTER".PadRight(width)}  WORKLOADS  DEVICES  OBJECTS  ERRORS  WARNINGS");
+            foreach (var row in rows)
+            {
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{row.Name.PadRight(width)}  {row.Workloads,9}  {row.DeviceConfigs,7}  {row.Objects,7}  {row.Errors,6}  {row.Warnings,8}"));
+            }
+
+            if (rows.Count < report.Clusters.Count)
+            {
+                writer.WriteLine($"({report.Clusters.Count - rows.Count} clusters without problems not listed; use --cluster or -o json for them)");
+            }
+
+            writer.WriteLine();
+        }
+
+        var fleet = report.Fleet;
+        var verdict = report.Ok ? "valid" : "INVALID";
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"fleet '{fleet.Name}' {verdict}: {Plural(report.Clusters.Count, "cluster")}, {Plural(fleet.Workloads.Length, "workload")}, {Plural(fleet.DeviceConfigs.Length, "device config")}, {Plural(fleet.UpgradePlans.Length, "upgrade plan")}; {Plural(report.ErrorCount, "error")}, {Plural(report.WarningCount, "warning")} ({elapsed.TotalSeconds:0.00}s)"));
+    }
+
+    private static string Plural(int count, string noun) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
+
+    internal static void WriteTo(TextWriter writer, Action<Stream> write)
+    {
+        using var buffer = new MemoryStream();
+        write(buffer);
+        writer.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+}

@@ -1,0 +1,414 @@
+using System.Collections.Immutable;
+using EdgeOps.Fleet.Diagnostics;
+using EdgeOps.Fleet.Model;
+using EdgeOps.Fleet.Rendering;
+using EdgeOps.Fleet.Sources;
+using EdgeOps.Fleet.Yaml;
+
+namespace EdgeOps.Fleet.Loading;
+
+public sealed record LoaderOptions
+{
+    public static readonly LoaderOptions Default = new();
+
+    public long MaxFileBytes { get; init; } = FleetFiles.DefaultMaxFileBytes;
+
+    public YamlLimits Yaml { get; init; } = YamlLimits.Default;
+}
+
+/// <summary>The outcome of loading a fleet: the model (as much of it as is valid) and every problem found.</summary>
+public sealed record LoadResult(FleetModel Fleet, IReadOnlyList<Diagnostic> Diagnostics, FleetFiles Files)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>
+/// Loads a fleet repo from any <see cref="IFleetSource"/>. Kinds are recognised by apiVersion and
+/// kind, not by folder; every other YAML file must be a manifest that some workload references.
+/// All problems are collected; loading never stops at the first one.
+/// </summary>
+public sealed class FleetLoader
+{
+    private static readonly string[] YamlExtensions = [".yaml", ".yml"];
+    private static readonly string[] ManifestExtensions = [".yaml", ".yml", ".json"];
+
+    private readonly LoaderOptions _options;
+
+    public FleetLoader(LoaderOptions? options = null) => _options = options ?? LoaderOptions.Default;
+
+    public LoadResult Load(IFleetSource source)
+    {
+        var diagnostics = new DiagnosticBag();
+        var files = new FleetFiles(source, _options.MaxFileBytes);
+        var fleet = Load(files, diagnostics);
+        return new LoadResult(fleet, diagnostics.ToSortedList(), files);
+    }
+
+    internal FleetModel Load(FleetFiles files, DiagnosticBag diagnostics)
+    {
+        var source = files.Source;
+        ReportEscapingLinks(files, diagnostics);
+
+        var yamlPaths = source.Entries.Values
+            .Where(e => HasExtension(e.Path, YamlExtensions)
+                && (e.Kind == FleetEntryKind.File || (e.Kind == FleetEntryKind.Symlink && files.Resolve(e.Path, out _)?.Kind == FleetEntryKind.File)))
+            .Select(e => e.Path)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        var parsed = ParseAll(files, yamlPaths, diagnostics);
+
+        var documents = new List<(string File, MappingNode Node, string Kind)>();
+        var manifestCandidates = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < yamlPaths.Length; i++)
+        {
+            var path = yamlPaths[i];
+            var docs = parsed[i];
+            if (docs is null)
+            {
+                continue;
+            }
+
+            var fleetDocs = 0;
+            foreach (var doc in docs)
+            {
+                if (Classify(doc, path, diagnostics) is { } kind)
+                {
+                    documents.Add((path, (MappingNode)doc!, kind));
+                    fleetDocs++;
+                }
+            }
+
+            if (fleetDocs == 0)
+            {
+                manifestCandidates.Add(path);
+            }
+            else if (fleetDocs != docs.Count(d => d is not null))
+            {
+                foreach (var doc in docs)
+                {
+                    if (doc is not null && !IsFleetDocument(doc))
+                    {
+                        diagnostics.Error(doc.Location, Codes.NotAnObject,
+                            $"document is not an EdgeOps object (apiVersion {FleetApi.ApiVersion}); Kubernetes manifests belong in their own files, referenced from a Workload");
+                    }
+                }
+            }
+        }
+
+        FleetSettings? settings = null;
+        var clusters = new List<Cluster>();
+        var workloads = new List<Workload>();
+        var deviceConfigs = new List<DeviceConfig>();
+        var upgradePlans = new List<UpgradePlan>();
+        var names = new Dictionary<(string Kind, string Name), SourceLocation>();
+        foreach (var (file, node, kind) in documents)
+        {
+            var root = new FieldReader(node, kind, diagnostics);
+            root.Raw("apiVersion");
+            root.Raw("kind");
+            var meta = CommonReaders.Metadata(root, kind);
+            if (meta is null)
+            {
+                continue;
+            }
+
+            if (names.TryGetValue((kind, meta.Name.Value), out var first))
+            {
+                diagnostics.Add(new Diagnostic(meta.Name.Location, Severity.Error, Codes.DuplicateName,
+                    $"{kind} '{meta.Name.Value}' is already defined at {first}")
+                { Related = [first] });
+                continue;
+            }
+
+            names[(kind, meta.Name.Value)] = meta.Name.Location;
+            switch (kind)
+            {
+                case FleetApi.FleetKind:
+                    if (settings is not null)
+                    {
+                        diagnostics.Error(meta.Name.Location, Codes.FleetCount,
+                            $"a fleet repo holds exactly one Fleet object; '{settings.Name}' is already defined at {settings.Metadata.Name.Location}");
+                        continue;
+                    }
+
+                    settings = KindReaders.Fleet(root, meta);
+                    break;
+                case FleetApi.ClusterKind:
+                    Add(clusters, KindReaders.Cluster(root, meta));
+                    break;
+                case FleetApi.WorkloadKind:
+                    Add(workloads, KindReaders.Workload(root, meta, file));
+                    break;
+                case FleetApi.DeviceConfigKind:
+                    Add(deviceConfigs, KindReaders.DeviceConfig(root, meta));
+                    break;
+                case FleetApi.UpgradePlanKind:
+                    Add(upgradePlans, KindReaders.UpgradePlan(root, meta));
+                    break;
+            }
+        }
+
+        if (settings is null && !names.Keys.Any(k => k.Kind == FleetApi.FleetKind))
+        {
+            diagnostics.Error(SourceLocation.FileStart("fleet.yaml"), Codes.FleetCount,
+                $"no Fleet object found: a fleet repo needs one (kind: Fleet, apiVersion: {FleetApi.ApiVersion}), conventionally in fleet.yaml");
+        }
+
+        settings ??= new FleetSettings(
+            new ObjectMeta(new Located<string>("fleet", SourceLocation.None), ImmutableSortedDictionary<string, string>.Empty, SourceLocation.None),
+            SourceLocation.None, PolicySettings.Default, TrustSettings.Default, FleetDefaults.Default);
+
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        var parsedByPath = new Dictionary<string, IReadOnlyList<Node?>?>(StringComparer.Ordinal);
+        for (var i = 0; i < yamlPaths.Length; i++)
+        {
+            parsedByPath[yamlPaths[i]] = parsed[i];
+        }
+
+        var loadedWorkloads = workloads
+            .Select(w => LoadManifests(w, files, parsedByPath, manifestCandidates, referenced, diagnostics))
+            .OrderBy(w => w.Name, StringComparer.Ordinal)
+            .ToImmutableArray();
+
+        foreach (var path in manifestCandidates.Where(p => !referenced.Contains(p)).Order(StringComparer.Ordinal))
+        {
+            if (!IsPolicyData(path, settings) && parsedByPath[path] is { Count: > 0 })
+            {
+                diagnostics.Warning(SourceLocation.FileStart(path), Codes.UnreferencedFile,
+                    "YAML file holds no EdgeOps object and no workload references it as a manifest; it is ignored");
+            }
+        }
+
+        var fleet = new FleetModel(
+            settings,
+            [.. clusters.OrderBy(c => c.Name, StringComparer.Ordinal)],
+            loadedWorkloads,
+            [.. deviceConfigs.OrderBy(d => d.Name, StringComparer.Ordinal)],
+            [.. upgradePlans.OrderBy(u => u.Name, StringComparer.Ordinal)],
+            source.Revision);
+        ReferenceChecks.Run(fleet, files, diagnostics);
+        return fleet;
+    }
+
+    private IReadOnlyList<Node?>?[] ParseAll(FleetFiles files, string[] paths, DiagnosticBag diagnostics)
+    {
+        var parsed = new IReadOnlyList<Node?>?[paths.Length];
+        void ParseOne(int i)
+        {
+            var text = files.ReadText(paths[i], diagnostics);
+            parsed[i] = text is null ? null : YamlReader.ReadDocuments(paths[i], text, diagnostics, _options.Yaml);
+        }
+
+        if (files.Source.SupportsConcurrentReads && paths.Length > 64)
+        {
+            Parallel.For(0, paths.Length, ParseOne);
+        }
+        else
+        {
+            for (var i = 0; i < paths.Length; i++)
+            {
+                ParseOne(i);
+            }
+        }
+
+        return parsed;
+    }
+
+    private Workload LoadManifests(
+        Workload workload,
+        FleetFiles files,
+        Dictionary<string, IReadOnlyList<Node?>?> parsedByPath,
+        HashSet<string> manifestCandidates,
+        HashSet<string> referenced,
+        DiagnosticBag diagnostics)
+    {
+        var manifests = ImmutableArray.CreateBuilder<Manifest>();
+        foreach (var located in workload.ManifestPaths)
+        {
+            var path = FleetFiles.Combine(workload.Directory, located.Value);
+            if (path.StartsWith("..", StringComparison.Ordinal))
+            {
+                diagnostics.Error(located.Location, Codes.ManifestNotFound, $"manifest path '{located.Value}' leaves the repository");
+                continue;
+            }
+
+            var entry = files.Resolve(path, out var error);
+            if (entry is null)
+            {
+                var code = error!.Contains("outside", StringComparison.Ordinal) ? Codes.SymlinkOutsideRepo : Codes.ManifestNotFound;
+                diagnostics.Error(located.Location, code, $"manifest path '{located.Value}' ({path}) {error}");
+                continue;
+            }
+
+            IEnumerable<string> manifestFiles;
+            if (entry.Kind == FleetEntryKind.Directory)
+            {
+                var prefix = path.Length == 0 ? string.Empty : path + "/";
+                manifestFiles = files.Source.Entries.Values
+                    .Where(e => e.Kind != FleetEntryKind.Directory && e.Path.StartsWith(prefix, StringComparison.Ordinal)
+                        && HasExtension(e.Path, ManifestExtensions) && !IsWorkloadFile(parsedByPath, e.Path))
+                    .Select(e => e.Path)
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+                if (!manifestFiles.Any())
+                {
+                    diagnostics.Warning(located.Location, Codes.ManifestNotFound, $"manifest folder '{located.Value}' holds no YAML or JSON files");
+                }
+            }
+            else
+            {
+                manifestFiles = [path];
+            }
+
+            foreach (var file in manifestFiles)
+            {
+                if (!manifestCandidates.Contains(file) && parsedByPath.TryGetValue(file, out var fleetDocs) && fleetDocs is not null)
+                {
+                    diagnostics.Error(located.Location, Codes.ManifestNotAMapping, $"manifest path '{located.Value}' names {file}, which holds EdgeOps objects, not Kubernetes manifests");
+                    continue;
+                }
+
+                referenced.Add(file);
+                if (!parsedByPath.TryGetValue(file, out var docs))
+                {
+                    var text = files.ReadText(file, diagnostics);
+                    docs = text is null ? null : YamlReader.ReadDocuments(file, text, diagnostics, _options.Yaml);
+                    parsedByPath[file] = docs;
+                }
+
+                if (docs is null)
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < docs.Count; i++)
+                {
+                    if (CheckManifest(docs[i], file, diagnostics) is { } body)
+                    {
+                        manifests.Add(new Manifest(body, file, i, Substitution.ContainsVariables(body)));
+                    }
+                }
+            }
+        }
+
+        return workload with { Manifests = manifests.ToImmutable() };
+    }
+
+    private static MappingNode? CheckManifest(Node? doc, string file, DiagnosticBag diagnostics)
+    {
+        switch (doc)
+        {
+            case null:
+                return null;
+            case SequenceNode { Count: > 0 } list when list.Items.All(i => i is MappingNode):
+                diagnostics.Error(doc.Location, Codes.ManifestNotAMapping,
+                    "manifest is a list; write one object per YAML document, separated by ---, or use kind: List");
+                return null;
+            case not MappingNode:
+                diagnostics.Error(doc.Location, Codes.ManifestNotAMapping, $"manifest must be a Kubernetes object (a mapping), not a {doc.TypeName}");
+                return null;
+        }
+
+        var map = (MappingNode)doc;
+        var ok = true;
+        if (map["apiVersion"] is not ScalarNode { Kind: ScalarKind.String, Value.Length: > 0 })
+        {
+            diagnostics.Error(map["apiVersion"]?.Location ?? map.Location, Codes.ManifestMissingApiVersion, "Kubernetes object has no apiVersion");
+            ok = false;
+        }
+
+        if (map["kind"] is not ScalarNode { Kind: ScalarKind.String, Value.Length: > 0 })
+        {
+            diagnostics.Error(map["kind"]?.Location ?? map.Location, Codes.ManifestMissingKind, "Kubernetes object has no kind");
+            ok = false;
+        }
+
+        if (map["metadata"] is not MappingNode meta || meta["name"] is not ScalarNode { Kind: ScalarKind.String, Value.Length: > 0 })
+        {
+            var where = (map["metadata"] as MappingNode)?["name"]?.Location ?? map["metadata"]?.Location ?? map.Location;
+            diagnostics.Error(where, Codes.ManifestMissingName, "Kubernetes object has no metadata.name");
+            ok = false;
+        }
+
+        _ = file;
+        return ok ? map : null;
+    }
+
+    private static string? Classify(Node? doc, string path, DiagnosticBag diagnostics)
+    {
+        if (doc is not MappingNode map)
+        {
+            return null;
+        }
+
+        var apiVersion = map["apiVersion"] as ScalarNode;
+        var kind = map.GetString("kind");
+        var isOurGroup = apiVersion?.Value.StartsWith(FleetApi.Group + "/", StringComparison.Ordinal) == true;
+        if (!isOurGroup)
+        {
+            if (apiVersion is null && kind is not null && FleetApi.Kinds.Contains(kind))
+            {
+                diagnostics.Error(map.KeyNode("kind")!.Location, Codes.NotAnObject,
+                    $"{kind} object has no apiVersion; add apiVersion: {FleetApi.ApiVersion}");
+            }
+
+            return null;
+        }
+
+        if (apiVersion!.Value != FleetApi.ApiVersion)
+        {
+            diagnostics.Error(apiVersion.Location, Codes.UnknownApiVersion,
+                $"apiVersion '{apiVersion.Value}' is not supported; this version of EdgeOps reads {FleetApi.ApiVersion}");
+            return null;
+        }
+
+        if (kind is null)
+        {
+            diagnostics.Error(map.Location, Codes.NotAnObject, "EdgeOps object has no kind");
+            return null;
+        }
+
+        if (!FleetApi.Kinds.Contains(kind))
+        {
+            diagnostics.Error(map["kind"]!.Location, Codes.UnknownKind,
+                $"unknown kind '{kind}'; EdgeOps kinds are {string.Join(", ", FleetApi.Kinds)}{FieldReader.Suggest(kind, FleetApi.Kinds)}");
+            return null;
+        }
+
+        _ = path;
+        return kind;
+    }
+
+    private static bool IsFleetDocument(Node doc) =>
+        doc is MappingNode map && map.GetString("apiVersion")?.StartsWith(FleetApi.Group + "/", StringComparison.Ordinal) == true;
+
+    private static bool IsWorkloadFile(Dictionary<string, IReadOnlyList<Node?>?> parsed, string path) =>
+        parsed.TryGetValue(path, out var docs) && docs is not null && docs.Any(d => d is not null && IsFleetDocument(d));
+
+    private static bool IsPolicyData(string path, FleetSettings settings) =>
+        path.StartsWith("policies/", StringComparison.Ordinal)
+        || settings.Policies.Paths.Any(p => path.StartsWith(FleetFiles.Normalize(p.Value) + "/", StringComparison.Ordinal));
+
+    private static void ReportEscapingLinks(FleetFiles files, DiagnosticBag diagnostics)
+    {
+        foreach (var entry in files.Source.Entries.Values.Where(e => e.Kind == FleetEntryKind.Symlink).OrderBy(e => e.Path, StringComparer.Ordinal))
+        {
+            if (files.Resolve(entry.Path, out var error) is null && error!.Contains("outside", StringComparison.Ordinal))
+            {
+                diagnostics.Error(SourceLocation.FileStart(entry.Path), Codes.SymlinkOutsideRepo, $"'{entry.Path}' {error}");
+            }
+        }
+    }
+
+    private static bool HasExtension(string path, string[] extensions) =>
+        extensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+
+    private static void Add<T>(List<T> list, T? item)
+        where T : class
+    {
+        if (item is not null)
+        {
+            list.Add(item);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+using System.Collections.Immutable;
+using EdgeOps.Fleet.Diagnostics;
+using EdgeOps.Fleet.Yaml;
+
+namespace EdgeOps.Fleet.Model;
+
+public static class FleetApi
+{
+    public const string Group = "edgeops.io";
+    public const string Version = "v1alpha1";
+    public const string ApiVersion = Group + "/" + Version;
+
+    public const string FleetKind = "Fleet";
+    public const string ClusterKind = "Cluster";
+    public const string WorkloadKind = "Workload";
+    public const string DeviceConfigKind = "DeviceConfig";
+    public const string UpgradePlanKind = "UpgradePlan";
+
+    public static readonly ImmutableArray<string> Kinds = [FleetKind, ClusterKind, WorkloadKind, DeviceConfigKind, UpgradePlanKind];
+
+    public const string WorkloadLabel = "edgeops.io/workload";
+    public const string FleetLabel = "edgeops.io/fleet";
+    public const string DeviceConfigLabel = "edgeops.io/device-config";
+}
+
+/// <summary>metadata of an EdgeOps object.</summary>
+public sealed record ObjectMeta(Located<string> Name, ImmutableSortedDictionary<string, string> Labels, SourceLocation LabelsLocation);
+
+/// <summary>Any EdgeOps object: its kind, metadata and where its document starts.</summary>
+public abstract record FleetObject(ObjectMeta Metadata, SourceLocation Location)
+{
+    public abstract string Kind { get; }
+
+    public string Name => Metadata.Name.Value;
+}
+
+public enum Enforcement
+{
+    Deny,
+    Warn,
+}
+
+public sealed record PolicySettings(
+    ImmutableArray<Located<string>> Paths,
+    ImmutableArray<Located<string>> BuiltIn,
+    Enforcement Enforcement,
+    MappingNode? Limits)
+{
+    public static readonly PolicySettings Default = new([], [], Enforcement.Deny, null);
+}
+
+public sealed record SigstoreIdentity(string Issuer, string Subject, bool SubjectIsRegex, SourceLocation Location);
+
+public sealed record TrustSettings(
+    Located<string>? AllowedSigners,
+    ImmutableArray<SigstoreIdentity> SigstoreIdentities,
+    Located<string>? TrustedRoot,
+    bool RequireSignedRevisions)
+{
+    public static readonly TrustSettings Default = new(null, [], null, false);
+}
+
+public sealed record RolloutWave(string Name, LabelSelector Selector, int? MaxUnavailablePercent, TimeSpan? Pause, SourceLocation Location);
+
+public sealed record RolloutSpec(ImmutableArray<RolloutWave> Waves, int MaxUnavailablePercent, SourceLocation Location)
+{
+    public static readonly RolloutSpec Default = new([], 100, SourceLocation.None);
+}
+
+public sealed record FleetDefaults(
+    TimeSpan SyncInterval,
+    TimeSpan HealthTimeout,
+    RolloutSpec Rollout,
+    string DeviceNamespace)
+{
+    public static readonly FleetDefaults Default = new(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5), RolloutSpec.Default, "akri");
+}
+
+/// <summary>The fleet-wide settings (kind Fleet, one per repo).</summary>
+public sealed record FleetSettings(
+    ObjectMeta Metadata,
+    SourceLocation Location,
+    PolicySettings Policies,
+    TrustSettings Trust,
+    FleetDefaults Defaults) : FleetObject(Metadata, Location)
+{
+    public override string Kind => FleetApi.FleetKind;
+}
+
+public sealed record ClusterCapacity(Quantity? Cpu, Quantity? Memory, Quantity? Storage);
+
+public sealed record ClusterCost(double? CpuHour, double? MemoryGiBHour, double? EgressGiB, double? MonthlyBudget, string Currency);
+
+public sealed record ClusterNetwork(bool Metered, long? BandwidthKbps);
+
+public sealed record DeviceCount(Located<string> Class, int Count);
+
+public sealed record MaintenanceWindow(Located<string> Schedule, TimeSpan Duration, Located<string> TimeZone);
+
+/// <summary>One edge cluster and its facts.</summary>
+public sealed record Cluster(
+    ObjectMeta Metadata,
+    SourceLocation Location,
+    GeoPoint? GeoLocation,
+    ClusterCapacity? Capacity,
+    ClusterCost? Cost,
+    ClusterNetwork? Network,
+    ImmutableArray<DeviceCount> Devices,
+    MaintenanceWindow? MaintenanceWindow,
+    MappingNode Values) : FleetObject(Metadata, Location)
+{
+    public override string Kind => FleetApi.ClusterKind;
+
+    public ImmutableSortedDictionary<string, string> Labels => Metadata.Labels;
+}
+
+/// <summary>Where a workload, device config or upgrade may run. Every part present must hold.</summary>
+public sealed record Placement(
+    LabelSelector? ClusterSelector,
+    GeoCircle? Within,
+    GeoFence? Geofence,
+    ImmutableArray<DeviceCount> RequiredDevices,
+    SourceLocation Location)
+{
+    public static readonly Placement Everywhere = new(null, null, null, [], SourceLocation.None);
+
+    public bool HasLocationConstraint => Within is not null || Geofence is not null;
+}
+
+/// <summary>Which rendered objects a patch applies to; absent fields match anything.</summary>
+public sealed record PatchTarget(string? Group, string? Version, string? Kind, string? Name, string? Namespace, SourceLocation Location);
+
+public enum PatchType
+{
+    /// <summary>RFC 7386 JSON merge patch.</summary>
+    Merge,
+
+    /// <summary>RFC 6902 JSON patch.</summary>
+    Json,
+}
+
+public sealed record Patch(PatchTarget Target, PatchType Type, Node Body, SourceLocation Location);
+
+public sealed record Overlay(string Name, LabelSelector Selector, ImmutableArray<Patch> Patches, SourceLocation Location);
+
+public enum UpgradeStrategyType
+{
+    Rolling,
+    BlueGreen,
+}
+
+public sealed record UpgradeStrategy(UpgradeStrategyType Type, bool PreInitialize, SourceLocation Location);
+
+/// <summary>A Kubernetes object as written in a workload's manifest files.</summary>
+public sealed record Manifest(MappingNode Body, string File, int DocumentIndex, bool HasVariables)
+{
+    public SourceLocation Location => Body.Location;
+}
+
+/// <summary>A workload: plain Kubernetes manifests and where they may run.</summary>
+public sealed record Workload(
+    ObjectMeta Metadata,
+    SourceLocation Location,
+    string Directory,
+    ImmutableArray<Located<string>> ManifestPaths,
+    ImmutableArray<Manifest> Manifests,
+    string? Namespace,
+    Placement Placement,
+    MappingNode Values,
+    ImmutableArray<Overlay> Overlays,
+    ImmutableArray<Located<string>> DependsOn,
+    RolloutSpec? Rollout,
+    UpgradeStrategy? UpgradeStrategy) : FleetObject(Metadata, Location)
+{
+    public override string Kind => FleetApi.WorkloadKind;
+}
+
+public sealed record Discovery(Located<string> Handler, MappingNode Details, bool Shared);
+
+public sealed record BrokerSpec(string Type, MappingNode Spec);
+
+/// <summary>Device discovery and brokering (Akri-style) for a class of devices.</summary>
+public sealed record DeviceConfig(
+    ObjectMeta Metadata,
+    SourceLocation Location,
+    string DeviceClass,
+    string? Namespace,
+    Placement Placement,
+    Discovery Discovery,
+    int Capacity,
+    BrokerSpec? Broker,
+    MappingNode? InstanceService,
+    MappingNode? ConfigurationService,
+    MappingNode? BrokerProperties) : FleetObject(Metadata, Location)
+{
+    public override string Kind => FleetApi.DeviceConfigKind;
+}
+
+public enum UpgradeComponent
+{
+    Os,
+    Firmware,
+    K3s,
+}
+
+public sealed record Artifact(Located<string> Url, Located<string> Digest, long? Size, Located<string>? Bundle);
+
+public sealed record SlotSpec(string Backend, string? Device, SourceLocation Location);
+
+public sealed record HealthCheck(string Name, string Type, MappingNode Spec, TimeSpan Timeout, SourceLocation Location);
+
+/// <summary>An OS, firmware or k3s upgrade with A/B slots, staged in maintenance windows.</summary>
+public sealed record UpgradePlan(
+    ObjectMeta Metadata,
+    SourceLocation Location,
+    UpgradeComponent Component,
+    string Version,
+    Placement Placement,
+    Artifact Artifact,
+    SlotSpec Slots,
+    ImmutableArray<HealthCheck> HealthChecks,
+    TimeSpan CommitAfter,
+    RolloutSpec? Rollout,
+    bool RespectMaintenanceWindow) : FleetObject(Metadata, Location)
+{
+    public override string Kind => FleetApi.UpgradePlanKind;
+}

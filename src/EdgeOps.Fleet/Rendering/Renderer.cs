@@ -1,0 +1,330 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Globalization;
+using EdgeOps.Fleet.Diagnostics;
+using EdgeOps.Fleet.Model;
+using EdgeOps.Fleet.Yaml;
+
+namespace EdgeOps.Fleet.Rendering;
+
+/// <summary>A cluster's desired state and the problems found rendering it.</summary>
+public sealed record RenderResult(DesiredState State, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>
+/// <c>render(fleet, cluster, facts) → DesiredState</c>, a pure function: placement, values, overlays,
+/// ownership labels, namespaces, order. One renderer serves many clusters concurrently; what does
+/// not depend on the cluster (manifests without variables) is prepared once and shared.
+/// </summary>
+public sealed class Renderer
+{
+    private readonly FleetModel _fleet;
+    private readonly ConcurrentDictionary<Manifest, MappingNode> _static = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<DeviceConfig, MappingNode> _akri;
+
+    public Renderer(FleetModel fleet)
+    {
+        _fleet = fleet;
+        _akri = new Dictionary<DeviceConfig, MappingNode>(ReferenceEqualityComparer.Instance);
+        foreach (var config in fleet.DeviceConfigs)
+        {
+            _akri[config] = AkriRenderer.Render(config, fleet.Settings);
+        }
+    }
+
+    public FleetModel Fleet => _fleet;
+
+    public RenderResult Render(Cluster cluster, ClusterFacts? facts = null)
+    {
+        var context = new RenderContext(this, cluster, facts ?? ClusterFacts.None);
+        return context.Run();
+    }
+
+    private MappingNode StaticBody(Workload workload, Manifest manifest) =>
+        _static.GetOrAdd(manifest, m => Label(m.Body, workload.Name));
+
+    private MappingNode Label(MappingNode body, string workload) =>
+        Ownership(body, (FleetApi.WorkloadLabel, workload), (FleetApi.FleetLabel, _fleet.Name));
+
+    internal static MappingNode Ownership(MappingNode body, params (string Key, string Value)[] labels)
+    {
+        var metadata = body["metadata"] as MappingNode ?? new MappingNode([], body.Location);
+        var existing = metadata["labels"] as MappingNode ?? new MappingNode([], metadata.Location);
+        var updated = existing;
+        foreach (var (key, value) in labels)
+        {
+            if (updated.GetString(key) != value)
+            {
+                updated = updated.With(key, ScalarNode.String(value, existing.Location));
+            }
+        }
+
+        return ReferenceEquals(updated, existing) ? body : body.With("metadata", metadata.With("labels", updated));
+    }
+
+    private sealed class RenderContext(Renderer renderer, Cluster cluster, ClusterFacts facts)
+    {
+        private readonly List<Diagnostic> _diagnostics = [];
+        private readonly FleetModel _fleet = renderer._fleet;
+
+        public RenderResult Run()
+        {
+            var objects = new List<RenderedObject>();
+            var workloads = ImmutableArray.CreateBuilder<string>();
+            foreach (var workload in _fleet.Workloads)
+            {
+                if (!PlacementEvaluator.Matches(workload.Placement, cluster, facts))
+                {
+                    continue;
+                }
+
+                workloads.Add(workload.Name);
+                RenderWorkload(workload, objects);
+            }
+
+            var deviceConfigs = ImmutableArray.CreateBuilder<string>();
+            foreach (var config in _fleet.DeviceConfigs)
+            {
+                if (PlacementEvaluator.Matches(config.Placement, cluster, facts))
+                {
+                    deviceConfigs.Add(config.Name);
+                    var body = renderer._akri[config];
+                    objects.Add(new RenderedObject(ObjectIdentity.From(body), body, config.Name, FleetApi.DeviceConfigKind, ClusterScoped: false));
+                }
+            }
+
+            var upgrades = _fleet.UpgradePlans.Where(u => PlacementEvaluator.Matches(u.Placement, cluster, facts)).Select(u => u.Name).ToImmutableArray();
+            var finished = Finish(objects);
+            var state = new DesiredState(cluster.Name, _fleet.Name, _fleet.Revision, workloads.ToImmutable(), deviceConfigs.ToImmutable(), upgrades, finished);
+            return new RenderResult(state, _diagnostics);
+        }
+
+        private void RenderWorkload(Workload workload, List<RenderedObject> objects)
+        {
+            Node? substitutedValues = null;
+            VariableResolver? resolver = null;
+            VariableResolver Resolver() => resolver ??= name => Resolve(workload, name, ref substitutedValues);
+
+            var bodies = new List<MappingNode>(workload.Manifests.Length);
+            foreach (var manifest in workload.Manifests)
+            {
+                if (!manifest.HasVariables)
+                {
+                    bodies.Add(renderer.StaticBody(workload, manifest));
+                    continue;
+                }
+
+                var body = (MappingNode)Substitution.Apply(manifest.Body, Resolver(), Report);
+                bodies.Add(renderer.Label(body, workload.Name));
+            }
+
+            foreach (var overlay in workload.Overlays)
+            {
+                if (!overlay.Selector.Matches(cluster.Labels))
+                {
+                    continue;
+                }
+
+                foreach (var patch in overlay.Patches)
+                {
+                    var matched = false;
+                    for (var i = 0; i < bodies.Count; i++)
+                    {
+                        if (!Targets(patch.Target, bodies[i]))
+                        {
+                            continue;
+                        }
+
+                        matched = true;
+                        var patchBody = Substitution.Apply(patch.Body, Resolver(), Report);
+                        try
+                        {
+                            var patched = patch.Type == PatchType.Merge
+                                ? Patching.MergePatch(bodies[i], patchBody)
+                                : Patching.JsonPatch(bodies[i], (SequenceNode)patchBody);
+                            if (patched is MappingNode map)
+                            {
+                                bodies[i] = renderer.Label(map, workload.Name);
+                            }
+                            else
+                            {
+                                Report(patch.Location, Codes.PatchFailed, $"overlay '{overlay.Name}' turns the object into a {patched.TypeName}");
+                            }
+                        }
+                        catch (PatchException ex)
+                        {
+                            Report(ex.Location, Codes.PatchFailed,
+                                $"overlay '{overlay.Name}' cannot patch {ObjectIdentity.From(bodies[i])}: {ex.Message}");
+                        }
+                    }
+
+                    if (!matched)
+                    {
+                        Report(patch.Target.Location, Codes.PatchTargetUnmatched,
+                            $"overlay '{overlay.Name}' patch target matches no object of workload '{workload.Name}'", Severity.Warning);
+                    }
+                }
+            }
+
+            foreach (var body in bodies)
+            {
+                objects.Add(new RenderedObject(ObjectIdentity.From(body), body, workload.Name, FleetApi.WorkloadKind, ClusterScoped: false));
+            }
+        }
+
+        private ImmutableArray<RenderedObject> Finish(List<RenderedObject> objects)
+        {
+            // Which kinds are cluster-scoped: the built-in list plus every CRD this cluster gets.
+            var crdScopes = new Dictionary<(string Group, string Kind), bool>();
+            foreach (var o in objects)
+            {
+                if (KindOrder.IsCustomResourceDefinition(o.Id) && o.Body["spec"] is MappingNode spec)
+                {
+                    var group = spec.GetString("group") ?? string.Empty;
+                    var kind = (spec["names"] as MappingNode)?.GetString("kind") ?? string.Empty;
+                    crdScopes[(group, kind)] = spec.GetString("scope") == "Cluster";
+                }
+            }
+
+            var byId = new Dictionary<ObjectIdentity, RenderedObject>();
+            foreach (var original in objects)
+            {
+                var o = original;
+                var clusterScoped = crdScopes.TryGetValue((o.Id.Group, o.Id.Kind), out var scoped) ? scoped : KindOrder.IsKnownClusterScoped(o.Id.Kind);
+                if (!clusterScoped && o.Id.Namespace is null)
+                {
+                    var ns = _fleet.Workloads.FirstOrDefault(w => w.Name == o.Owner && o.OwnerKind == FleetApi.WorkloadKind)?.Namespace ?? "default";
+                    var metadata = (MappingNode)o.Body["metadata"]!;
+                    var body = o.Body.With("metadata", metadata.With("namespace", ScalarNode.String(ns, metadata.Location)));
+                    o = o with { Body = body, Id = o.Id with { Namespace = ns } };
+                }
+
+                o = o with { ClusterScoped = clusterScoped };
+                if (byId.TryGetValue(o.Id, out var first))
+                {
+                    _diagnostics.Add(new Diagnostic(o.Body.Location, Severity.Error, Codes.DuplicateObject,
+                        $"{o.Id} is rendered twice: by {Describe(first)} at {first.Body.Location} and by {Describe(o)}")
+                    {
+                        Clusters = [cluster.Name],
+                        Related = [first.Body.Location],
+                    });
+                    continue;
+                }
+
+                byId.Add(o.Id, o);
+            }
+
+            return [.. byId.Values
+                .OrderBy(o => o.Stage)
+                .ThenBy(o => KindOrder.RankWithinStage(o.Id.Kind))
+                .ThenBy(o => o.Id.Group, StringComparer.Ordinal)
+                .ThenBy(o => o.Id.Kind, StringComparer.Ordinal)
+                .ThenBy(o => o.Id.Namespace ?? string.Empty, StringComparer.Ordinal)
+                .ThenBy(o => o.Id.Name, StringComparer.Ordinal)];
+        }
+
+        private static string Describe(RenderedObject o) => $"{o.OwnerKind} '{o.Owner}'";
+
+        private static bool Targets(PatchTarget target, MappingNode body)
+        {
+            var id = ObjectIdentity.From(body);
+            return (target.Kind is null || target.Kind == id.Kind)
+                && (target.Name is null || target.Name == id.Name)
+                && (target.Group is null || target.Group == id.Group)
+                && (target.Version is null || target.Version == id.Version)
+                && (target.Namespace is null || target.Namespace == id.Namespace);
+        }
+
+        private Node? Resolve(Workload workload, string name, ref Node? substitutedValues)
+        {
+            if (name.StartsWith("values.", StringComparison.Ordinal))
+            {
+                if (substitutedValues is null)
+                {
+                    substitutedValues = Substitution.Apply(workload.Values, n => n.StartsWith("values.", StringComparison.Ordinal) ? null : ResolveCommon(workload, n), Report);
+                }
+
+                return Lookup(substitutedValues, name["values.".Length..]);
+            }
+
+            return ResolveCommon(workload, name);
+        }
+
+        private Node? ResolveCommon(Workload workload, string name)
+        {
+            var at = SourceLocation.None;
+            switch (name)
+            {
+                case "cluster.name":
+                    return ScalarNode.String(cluster.Name, at);
+                case "fleet.name":
+                    return ScalarNode.String(_fleet.Name, at);
+                case "workload.name":
+                    return ScalarNode.String(workload.Name, at);
+                case "workload.namespace":
+                    return ScalarNode.String(workload.Namespace ?? "default", at);
+                case "cluster.location.lat" or "cluster.location.lon":
+                    var location = facts.Location ?? cluster.GeoLocation;
+                    if (location is null)
+                    {
+                        return null;
+                    }
+
+                    var value = name.EndsWith("lat", StringComparison.Ordinal) ? location.Value.Lat : location.Value.Lon;
+                    return new ScalarNode(value.ToString("R", CultureInfo.InvariantCulture), ScalarKind.Float, at);
+                case "cluster.capacity.cpu":
+                    return cluster.Capacity?.Cpu is { } cpu ? ScalarNode.String(cpu.Text, at) : null;
+                case "cluster.capacity.memory":
+                    return cluster.Capacity?.Memory is { } memory ? ScalarNode.String(memory.Text, at) : null;
+                case "cluster.capacity.storage":
+                    return cluster.Capacity?.Storage is { } storage ? ScalarNode.String(storage.Text, at) : null;
+            }
+
+            if (name.StartsWith("cluster.labels.", StringComparison.Ordinal))
+            {
+                return cluster.Labels.TryGetValue(name["cluster.labels.".Length..], out var label) ? ScalarNode.String(label, at) : null;
+            }
+
+            if (name.StartsWith("cluster.values.", StringComparison.Ordinal))
+            {
+                return Lookup(cluster.Values, name["cluster.values.".Length..]);
+            }
+
+            return null;
+        }
+
+        private static Node? Lookup(Node root, string path)
+        {
+            var current = root;
+            foreach (var part in path.Split('.'))
+            {
+                current = current switch
+                {
+                    MappingNode map => map[part],
+                    SequenceNode seq when int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < seq.Count => seq[i],
+                    _ => null,
+                };
+                if (current is null)
+                {
+                    return null;
+                }
+            }
+
+            return current;
+        }
+
+        private void Report(SourceLocation location, string code, string message) => Report(location, code, message, Severity.Error);
+
+        private void Report(SourceLocation location, string code, string message, Severity severity)
+        {
+            if (code == Codes.UnknownVariable && message.StartsWith("unknown variable", StringComparison.Ordinal))
+            {
+                message += " (known: cluster.name, cluster.labels.<key>, cluster.values.<path>, cluster.location.lat|lon, cluster.capacity.cpu|memory|storage, values.<path>, workload.name, workload.namespace, fleet.name)";
+            }
+
+            _diagnostics.Add(new Diagnostic(location, severity, code, message) { Clusters = [cluster.Name] });
+        }
+    }
+}

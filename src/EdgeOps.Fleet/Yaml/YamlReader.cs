@@ -1,0 +1,266 @@
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+using EdgeOps.Fleet.Diagnostics;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace EdgeOps.Fleet.Yaml;
+
+/// <summary>Limits that keep a hostile YAML file from exhausting memory or the stack.</summary>
+public sealed record YamlLimits
+{
+    public static readonly YamlLimits Default = new();
+
+    /// <summary>Nodes a document may hold once every alias is expanded (billion-laughs guard).</summary>
+    public long MaxExpandedNodes { get; init; } = 1_000_000;
+
+    public int MaxDepth { get; init; } = 200;
+}
+
+/// <summary>
+/// Reads a YAML stream into <see cref="Node"/> trees with source locations. Aliases are shared, never
+/// copied, and their expanded size is counted as they are met, so an alias bomb fails on the line of
+/// the alias that crosses the limit while memory stays proportional to the file.
+/// </summary>
+public sealed partial class YamlReader
+{
+    private readonly string _path;
+    private readonly YamlLimits _limits;
+    private readonly DiagnosticBag _diagnostics;
+    private readonly Dictionary<string, (Node Node, long Size)> _anchors = new(StringComparer.Ordinal);
+    private IParser _parser = null!;
+    private long _expanded;
+
+    private YamlReader(string path, YamlLimits limits, DiagnosticBag diagnostics)
+    {
+        _path = path;
+        _limits = limits;
+        _diagnostics = diagnostics;
+    }
+
+    /// <summary>
+    /// Parses every document of <paramref name="text"/>. On a syntax error, reports it and returns the
+    /// documents before it; an empty document yields a null entry.
+    /// </summary>
+    public static IReadOnlyList<Node?> ReadDocuments(string path, string text, DiagnosticBag diagnostics, YamlLimits? limits = null)
+    {
+        var reader = new YamlReader(path, limits ?? YamlLimits.Default, diagnostics);
+        return reader.Read(text);
+    }
+
+    private IReadOnlyList<Node?> Read(string text)
+    {
+        var documents = new List<Node?>();
+        _parser = new Parser(new StringReader(text));
+        try
+        {
+            Expect<StreamStart>();
+            while (true)
+            {
+                var ev = Next();
+                if (ev is StreamEnd)
+                {
+                    break;
+                }
+
+                if (ev is not DocumentStart)
+                {
+                    throw new InvalidOperationException($"unexpected YAML event {ev.GetType().Name}");
+                }
+
+                _anchors.Clear();
+                _expanded = 0;
+                var content = Next();
+                if (content is DocumentEnd)
+                {
+                    documents.Add(null);
+                    continue;
+                }
+
+                var (node, _) = Build(content, 0);
+                Expect<DocumentEnd>();
+                documents.Add(node is ScalarNode { IsNull: true } ? null : node);
+            }
+        }
+        catch (YamlException ex)
+        {
+            _diagnostics.Error(Locate(ex.Start), Codes.YamlSyntax, CleanMessage(ex));
+        }
+        catch (LimitExceededException ex)
+        {
+            _diagnostics.Error(ex.Location, ex.Code, ex.Message);
+        }
+
+        return documents;
+    }
+
+    private (Node Node, long Size) Build(ParsingEvent ev, int depth)
+    {
+        if (depth > _limits.MaxDepth)
+        {
+            throw new LimitExceededException(Locate(ev.Start), Codes.NestingTooDeep,
+                $"YAML nesting is deeper than {_limits.MaxDepth} levels");
+        }
+
+        switch (ev)
+        {
+            case Scalar scalar:
+                return Register(scalar.Anchor, BuildScalar(scalar), 1);
+
+            case AnchorAlias alias:
+                if (!_anchors.TryGetValue(alias.Value.Value, out var target))
+                {
+                    throw new YamlException(ev.Start, ev.End, $"alias *{alias.Value.Value} refers to an unknown anchor");
+                }
+
+                Count(target.Size, ev);
+                return target;
+
+            case SequenceStart seq:
+            {
+                Count(1, ev);
+                var items = ImmutableArray.CreateBuilder<Node>();
+                long size = 1;
+                for (var next = Next(); next is not SequenceEnd; next = Next())
+                {
+                    var (child, childSize) = Build(next, depth + 1);
+                    items.Add(child);
+                    size += childSize;
+                }
+
+                return Register(seq.Anchor, new SequenceNode(items.ToImmutable(), Locate(seq.Start)), size);
+            }
+
+            case MappingStart map:
+            {
+                Count(1, ev);
+                var entries = ImmutableArray.CreateBuilder<KeyValuePair<ScalarNode, Node>>();
+                HashSet<string>? seen = null;
+                long size = 1;
+                for (var next = Next(); next is not MappingEnd; next = Next())
+                {
+                    var (keyNode, keySize) = Build(next, depth + 1);
+                    if (keyNode is not ScalarNode key)
+                    {
+                        throw new LimitExceededException(keyNode.Location, Codes.UnsupportedYaml,
+                            "mapping keys must be scalars; complex keys are not supported");
+                    }
+
+                    if (key.Value == "<<" && key.IsSingleLinePlain)
+                    {
+                        throw new LimitExceededException(key.Location, Codes.UnsupportedYaml,
+                            "YAML merge keys ('<<') are not supported; write the fields out");
+                    }
+
+                    var (value, valueSize) = Build(Next(), depth + 1);
+                    size += keySize + valueSize;
+                    seen ??= new HashSet<string>(StringComparer.Ordinal);
+                    if (!seen.Add(key.Value))
+                    {
+                        _diagnostics.Error(key.Location, Codes.DuplicateKey, $"duplicate key '{key.Value}' in mapping");
+                        continue;
+                    }
+
+                    entries.Add(new(key, value));
+                }
+
+                return Register(map.Anchor, new MappingNode(entries.ToImmutable(), Locate(map.Start)), size);
+            }
+
+            default:
+                throw new YamlException(ev.Start, ev.End, $"unexpected {ev.GetType().Name}");
+        }
+    }
+
+    private ScalarNode BuildScalar(Scalar scalar)
+    {
+        Count(1, scalar);
+        var location = Locate(scalar.Start);
+        var plain = scalar.Style == ScalarStyle.Plain;
+        ScalarKind kind;
+        if (!scalar.Tag.IsEmpty)
+        {
+            kind = scalar.Tag.Value switch
+            {
+                "tag:yaml.org,2002:str" => ScalarKind.String,
+                "tag:yaml.org,2002:int" => ScalarKind.Int,
+                "tag:yaml.org,2002:float" => ScalarKind.Float,
+                "tag:yaml.org,2002:bool" => ScalarKind.Bool,
+                "tag:yaml.org,2002:null" => ScalarKind.Null,
+                _ => plain ? ScalarResolver.Resolve(scalar.Value) : ScalarKind.String,
+            };
+        }
+        else
+        {
+            kind = plain ? ScalarResolver.Resolve(scalar.Value) : ScalarKind.String;
+        }
+
+        var singleLine = plain && scalar.Start.Line == scalar.End.Line;
+        return new ScalarNode(scalar.Value, kind, location, singleLine);
+    }
+
+    private (Node, long) Register(AnchorName anchor, Node node, long size)
+    {
+        if (!anchor.IsEmpty)
+        {
+            _anchors[anchor.Value] = (node, size);
+        }
+
+        return (node, size);
+    }
+
+    private void Count(long nodes, ParsingEvent ev)
+    {
+        _expanded += nodes;
+        if (_expanded > _limits.MaxExpandedNodes)
+        {
+            throw new LimitExceededException(Locate(ev.Start), Codes.AliasLimit,
+                $"document expands to more than {_limits.MaxExpandedNodes:N0} nodes through aliases (an alias bomb?); refused");
+        }
+    }
+
+    private ParsingEvent Next()
+    {
+        if (!_parser.MoveNext() || _parser.Current is null)
+        {
+            throw new YamlException("unexpected end of YAML stream");
+        }
+
+        return _parser.Current;
+    }
+
+    private void Expect<T>()
+        where T : ParsingEvent
+    {
+        var ev = Next();
+        if (ev is not T)
+        {
+            throw new YamlException(ev.Start, ev.End, $"expected {typeof(T).Name}, found {ev.GetType().Name}");
+        }
+    }
+
+    private SourceLocation Locate(Mark mark) =>
+        new(_path, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));
+
+    private static string CleanMessage(YamlException ex)
+    {
+        var message = ex.InnerException is YamlException inner ? inner.Message : ex.Message;
+        message = PositionPrefix().Replace(message, string.Empty).Trim();
+        if (message.Length > 0 && char.IsUpper(message[0]) && !(message.Length > 1 && char.IsUpper(message[1])))
+        {
+            message = char.ToLowerInvariant(message[0]) + message[1..];
+        }
+
+        return message.TrimEnd('.');
+    }
+
+    [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\):\s*")]
+    private static partial Regex PositionPrefix();
+
+    private sealed class LimitExceededException(SourceLocation location, string code, string message) : Exception(message)
+    {
+        public SourceLocation Location { get; } = location;
+
+        public string Code { get; } = code;
+    }
+}
