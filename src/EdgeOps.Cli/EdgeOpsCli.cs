@@ -69,6 +69,17 @@ public static class EdgeOpsCli
             await stderr.WriteLineAsync($"edgeops: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.UsageOrIo;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug, not bad input: say so plainly; the stack trace only on request.
+            await stderr.WriteLineAsync($"edgeops: internal error: {ex.GetType().Name}: {ex.Message}").ConfigureAwait(false);
+            if (Environment.GetEnvironmentVariable("EDGEOPS_DEBUG") is { Length: > 0 })
+            {
+                await stderr.WriteLineAsync(ex.ToString()).ConfigureAwait(false);
+            }
+
+            return ExitCodes.InternalError;
+        }
         finally
         {
             if (onCancel is not null)

@@ -12,6 +12,9 @@ public static class ExitCodes
     /// <summary>Wrong usage, or a path, repository or revision that cannot be read.</summary>
     public const int UsageOrIo = 2;
 
+    /// <summary>A defect in edgeops itself (EX_SOFTWARE); set EDGEOPS_DEBUG=1 for the stack trace.</summary>
+    public const int InternalError = 70;
+
     /// <summary>Interrupted (Ctrl+C).</summary>
     public const int Cancelled = 130;
 }

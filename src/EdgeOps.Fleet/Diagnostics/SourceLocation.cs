@@ -7,7 +7,7 @@ public readonly record struct SourceLocation(string Path, int Line, int Column)
 {
     public static readonly SourceLocation None = new(string.Empty, 0, 0);
 
-    public bool IsKnown => Path.Length > 0;
+    public bool IsKnown => !string.IsNullOrEmpty(Path);
 
     public static SourceLocation FileStart(string path) => new(path, 1, 1);
 

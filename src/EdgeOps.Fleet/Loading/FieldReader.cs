@@ -47,7 +47,7 @@ internal sealed class FieldReader
             case MappingNode map:
                 return new FieldReader(map, context, diagnostics);
             default:
-                diagnostics.Error(node.Location, Codes.WrongType, $"{context} must be a mapping, not a {node.TypeName}");
+                diagnostics.Error(node.Location, Codes.WrongType, $"{context} must be a mapping, not {Article(node.TypeName)}");
                 return null;
         }
     }
@@ -91,7 +91,7 @@ internal sealed class FieldReader
         }
 
         var hint = node is ScalarNode ? $"; quote it if you mean the text \"{((ScalarNode)node).Value}\"" : string.Empty;
-        _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be a string, not a {node.TypeName}{hint}");
+        _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be a string, not {Article(node.TypeName)}{hint}");
         return null;
     }
 
@@ -123,13 +123,14 @@ internal sealed class FieldReader
 
         if (node is not ScalarNode s || !s.TryGetDouble(out var value) || double.IsNaN(value) || double.IsInfinity(value))
         {
-            _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be a number, not a {node.TypeName}");
+            _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be a number, not {Article(node.TypeName)}");
             return null;
         }
 
         if ((min is not null && value < min) || (max is not null && value > max))
         {
-            _diagnostics.Error(node.Location, Codes.InvalidValue, $"{Path(key)} must be between {min} and {max}; found {s.Value}");
+            var range = max is null ? $"at least {min}" : min is null ? $"at most {max}" : $"between {min} and {max}";
+            _diagnostics.Error(node.Location, Codes.InvalidValue, $"{Path(key)} must be {range}; found {s.Value}");
             return null;
         }
 
@@ -146,7 +147,7 @@ internal sealed class FieldReader
 
         if (node is not ScalarNode s || !s.TryGetInt64(out var value))
         {
-            _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be an integer, not a {node.TypeName}");
+            _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be an integer, not {Article(node.TypeName)}");
             return null;
         }
 
@@ -170,7 +171,7 @@ internal sealed class FieldReader
 
         if (node is not ScalarNode s || !s.TryGetBool(out var value))
         {
-            _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be true or false, not a {node.TypeName}");
+            _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be true or false, not {Article(node.TypeName)}");
             return null;
         }
 
@@ -233,7 +234,7 @@ internal sealed class FieldReader
             return map;
         }
 
-        _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be a mapping, not a {node.TypeName}");
+        _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be a mapping, not {Article(node.TypeName)}");
         return null;
     }
 
@@ -250,7 +251,7 @@ internal sealed class FieldReader
             return seq;
         }
 
-        _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be a list, not a {node.TypeName}");
+        _diagnostics.Error(node.Location, Codes.WrongType, $"{Path(key)} must be a list, not {Article(node.TypeName)}");
         return null;
     }
 
@@ -290,7 +291,7 @@ internal sealed class FieldReader
             }
             else
             {
-                _diagnostics.Error(seq[i].Location, Codes.WrongType, $"{Path(key)}[{i}] must be a string, not a {seq[i].TypeName}");
+                _diagnostics.Error(seq[i].Location, Codes.WrongType, $"{Path(key)}[{i}] must be a string, not {Article(seq[i].TypeName)}");
             }
         }
 
@@ -316,7 +317,7 @@ internal sealed class FieldReader
             else
             {
                 _diagnostics.Error(v.Location, Codes.WrongType,
-                    $"{Path(key)}.{k.Value} must be a string, not a {v.TypeName}{(v is ScalarNode sv ? $"; quote it: \"{sv.Value}\"" : string.Empty)}");
+                    $"{Path(key)}.{k.Value} must be a string, not {Article(v.TypeName)}{(v is ScalarNode sv ? $"; quote it: \"{sv.Value}\"" : string.Empty)}");
             }
         }
 
@@ -335,6 +336,8 @@ internal sealed class FieldReader
             }
         }
     }
+
+    internal static string Article(string noun) => noun.Length > 0 && "aeiou".Contains(noun[0], StringComparison.Ordinal) ? $"an {noun}" : $"a {noun}";
 
     public string Path(string key) => Context.Length == 0 ? key : $"{Context}.{key}";
 

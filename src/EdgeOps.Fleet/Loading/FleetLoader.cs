@@ -69,6 +69,7 @@ public sealed class FleetLoader
             }
 
             var fleetDocs = 0;
+            var errorsBefore = diagnostics.ErrorCount;
             foreach (var doc in docs)
             {
                 if (Classify(doc, path, diagnostics) is { } kind)
@@ -78,11 +79,12 @@ public sealed class FleetLoader
                 }
             }
 
-            if (fleetDocs == 0)
+            if (fleetDocs == 0 && diagnostics.ErrorCount == errorsBefore)
             {
+                // No EdgeOps object and nothing wrong: a Kubernetes manifest, if a workload uses it.
                 manifestCandidates.Add(path);
             }
-            else if (fleetDocs != docs.Count(d => d is not null))
+            else if (fleetDocs > 0 && fleetDocs != docs.Count(d => d is not null))
             {
                 foreach (var doc in docs)
                 {
@@ -109,6 +111,16 @@ public sealed class FleetLoader
             var meta = CommonReaders.Metadata(root, kind);
             if (meta is null)
             {
+                // Read the rest anyway, so its problems are reported in the same run.
+                var placeholder = new ObjectMeta(new Located<string>("unnamed", node.Location), ImmutableSortedDictionary<string, string>.Empty, node.Location);
+                _ = kind switch
+                {
+                    FleetApi.FleetKind => (object?)KindReaders.Fleet(root, placeholder),
+                    FleetApi.ClusterKind => KindReaders.Cluster(root, placeholder),
+                    FleetApi.WorkloadKind => KindReaders.Workload(root, placeholder, file),
+                    FleetApi.DeviceConfigKind => KindReaders.DeviceConfig(root, placeholder),
+                    _ => KindReaders.UpgradePlan(root, placeholder),
+                };
                 continue;
             }
 

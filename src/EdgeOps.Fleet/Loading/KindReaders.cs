@@ -150,13 +150,13 @@ internal static partial class KindReaders
         var manifests = spec.Strings("manifests", required: true);
         if (spec.Node["manifests"] is SequenceNode { Count: 0 } empty)
         {
-            spec.Error(empty.Location, Codes.MissingField, "spec.manifests must list at least one file or folder");
+            spec.Error(empty.Location, Codes.MissingField, $"{spec.Path("manifests")} must list at least one file or folder");
         }
 
         var ns = spec.String("namespace");
         if (ns is not null && !Names.IsDnsLabel(ns.Value))
         {
-            spec.Error(ns.Location, Codes.InvalidName, $"spec.namespace '{ns.Value}' must be a DNS-1123 label");
+            spec.Error(ns.Location, Codes.InvalidName, $"{spec.Path("namespace")} '{ns.Value}' must be a DNS-1123 label");
         }
 
         var placement = CommonReaders.Placement(spec.Object("placement"));
@@ -199,7 +199,7 @@ internal static partial class KindReaders
             u.Finish();
             if (pre && type == "Rolling")
             {
-                u.Error(u.LocationOf("preInitialize"), Codes.InvalidValue, "upgradeStrategy.preInitialize applies only to type BlueGreen");
+                u.Error(u.LocationOf("preInitialize"), Codes.InvalidValue, $"{u.Path("preInitialize")} applies only to type BlueGreen");
             }
 
             strategy = new UpgradeStrategy(Enum.Parse<UpgradeStrategyType>(type), pre, u.Node.Location);
@@ -223,7 +223,7 @@ internal static partial class KindReaders
         var deviceClass = spec.String("deviceClass")?.Value ?? meta.Name.Value;
         if (!Names.IsDnsLabel(deviceClass))
         {
-            spec.Error(spec.LocationOf("deviceClass"), Codes.InvalidName, $"spec.deviceClass '{deviceClass}' must be a DNS-1123 label");
+            spec.Error(spec.LocationOf("deviceClass"), Codes.InvalidName, $"{spec.Path("deviceClass")} '{deviceClass}' must be a DNS-1123 label");
         }
 
         var ns = spec.String("namespace");
@@ -240,11 +240,11 @@ internal static partial class KindReaders
                 if (!Handlers.Contains(handler.Value, StringComparer.Ordinal))
                 {
                     d.Error(handler.Location, Codes.InvalidEnum,
-                        $"spec.discovery.handler must be one of {string.Join(", ", Handlers)}; found '{handler.Value}'{FieldReader.Suggest(handler.Value, Handlers)}");
+                        $"{d.Path("handler")} must be one of {string.Join(", ", Handlers)}; found '{handler.Value}'{FieldReader.Suggest(handler.Value, Handlers)}");
                 }
                 else
                 {
-                    CheckDiscoveryDetails(handler.Value, details, d.Diagnostics);
+                    CheckDiscoveryDetails(handler.Value, details, d.Path("details"), d.Diagnostics);
                 }
 
                 discovery = new Discovery(handler, details, shared);
@@ -260,18 +260,18 @@ internal static partial class KindReaders
             b.Finish();
             if (pod is not null && job is not null)
             {
-                b.Error(b.Node.Location, Codes.InvalidValue, "spec.broker takes either pod or job, not both");
+                b.Error(b.Node.Location, Codes.InvalidValue, $"{b.Context} takes either pod or job, not both");
             }
             else if (pod is null && job is null)
             {
-                b.Error(b.Node.Location, Codes.MissingField, "spec.broker needs a pod or a job spec");
+                b.Error(b.Node.Location, Codes.MissingField, $"{b.Context} needs a pod or a job spec");
             }
             else
             {
                 broker = pod is not null ? new BrokerSpec("pod", pod) : new BrokerSpec("job", job!);
                 if (pod is not null && pod["containers"] is not SequenceNode { Count: > 0 })
                 {
-                    b.Error(pod.Location, Codes.MissingField, "spec.broker.pod needs at least one container");
+                    b.Error(pod.Location, Codes.MissingField, $"{b.Path("pod")} needs at least one container");
                 }
             }
         }
@@ -292,7 +292,7 @@ internal static partial class KindReaders
             {
                 if (value is not ScalarNode { IsNull: false })
                 {
-                    spec.Error(value.Location, Codes.WrongType, $"spec.brokerProperties.{key.Value} must be a scalar");
+                    spec.Error(value.Location, Codes.WrongType, $"{spec.Path("brokerProperties")}.{key.Value} must be a scalar");
                 }
             }
         }
@@ -327,12 +327,12 @@ internal static partial class KindReaders
             a.Finish();
             if (url is not null && (!Uri.TryCreate(url.Value, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http" or "oci" or "file")))
             {
-                a.Error(url.Location, Codes.InvalidValue, $"spec.artifact.url '{url.Value}' must be an absolute https, http, oci or file URL");
+                a.Error(url.Location, Codes.InvalidValue, $"{a.Path("url")} '{url.Value}' must be an absolute https, http, oci or file URL");
             }
 
             if (digest is not null && !DigestPattern().IsMatch(digest.Value))
             {
-                a.Error(digest.Location, Codes.InvalidValue, $"spec.artifact.digest must be sha256:<64 lowercase hex digits> or sha512:<128>; found '{digest.Value}'");
+                a.Error(digest.Location, Codes.InvalidValue, $"{a.Path("digest")} must be sha256:<64 lowercase hex digits> or sha512:<128>; found '{digest.Value}'");
             }
 
             if (url is not null && digest is not null)
@@ -477,7 +477,7 @@ internal static partial class KindReaders
         return ok ? new Patch(target, PatchType.Json, ops, p.Node.Location) : null;
     }
 
-    private static void CheckDiscoveryDetails(string handler, MappingNode details, DiagnosticBag diagnostics)
+    private static void CheckDiscoveryDetails(string handler, MappingNode details, string context, DiagnosticBag diagnostics)
     {
         string[] allowed = handler switch
         {
@@ -491,14 +491,14 @@ internal static partial class KindReaders
             if (!allowed.Contains(key.Value, StringComparer.Ordinal))
             {
                 diagnostics.Error(key.Location, Codes.UnknownField,
-                    $"unknown field '{key.Value}' in spec.discovery.details for handler {handler}{FieldReader.Suggest(key.Value, allowed)}");
+                    $"unknown field '{key.Value}' in {context} for handler {handler}{FieldReader.Suggest(key.Value, allowed)}");
             }
         }
 
         if (handler == "udev" && details["udevRules"] is not SequenceNode { Count: > 0 })
         {
             diagnostics.Error(details["udevRules"]?.Location ?? details.Location, Codes.MissingField,
-                "spec.discovery.details.udevRules must list at least one udev rule for the udev handler");
+                $"{context}.udevRules must list at least one udev rule for the udev handler");
         }
     }
 

@@ -197,7 +197,7 @@ public sealed class Renderer
                 {
                     var ns = _fleet.Workloads.FirstOrDefault(w => w.Name == o.Owner && o.OwnerKind == FleetApi.WorkloadKind)?.Namespace ?? "default";
                     var metadata = (MappingNode)o.Body["metadata"]!;
-                    var body = o.Body.With("metadata", metadata.With("namespace", ScalarNode.String(ns, metadata.Location)));
+                    var body = o.Body.With("metadata", WithNamespace(metadata, ns));
                     o = o with { Body = body, Id = o.Id with { Namespace = ns } };
                 }
 
@@ -223,6 +223,23 @@ public sealed class Renderer
                 .ThenBy(o => o.Id.Kind, StringComparer.Ordinal)
                 .ThenBy(o => o.Id.Namespace ?? string.Empty, StringComparer.Ordinal)
                 .ThenBy(o => o.Id.Name, StringComparer.Ordinal)];
+        }
+
+        /// <summary>metadata with namespace set right after name, where people look for it.</summary>
+        private static MappingNode WithNamespace(MappingNode metadata, string ns)
+        {
+            var entries = ImmutableArray.CreateBuilder<KeyValuePair<ScalarNode, Node>>(metadata.Count + 1);
+            var value = ScalarNode.String(ns, metadata.Location);
+            foreach (var entry in metadata.Entries)
+            {
+                entries.Add(entry);
+                if (entry.Key.Value == "name")
+                {
+                    entries.Add(new(ScalarNode.String("namespace", metadata.Location), value));
+                }
+            }
+
+            return new MappingNode(entries.MoveToImmutable(), metadata.Location);
         }
 
         private static string Describe(RenderedObject o) => $"{o.OwnerKind} '{o.Owner}'";

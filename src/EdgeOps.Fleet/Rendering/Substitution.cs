@@ -82,7 +82,8 @@ public static class Substitution
     private static Node ApplyScalar(ScalarNode scalar, VariableResolver resolve, Action<SourceLocation, string, string> report)
     {
         var text = scalar.Value;
-        if (text.StartsWith("${", StringComparison.Ordinal) && text.EndsWith('}') && text.IndexOf('}', StringComparison.Ordinal) == text.Length - 1)
+        // An unquoted scalar that is exactly one variable takes the value's type; a quoted one stays text.
+        if (!scalar.IsQuoted && text.StartsWith("${", StringComparison.Ordinal) && text.EndsWith('}') && text.IndexOf('}', StringComparison.Ordinal) == text.Length - 1)
         {
             var name = text[2..^1].Trim();
             var value = resolve(name);

@@ -31,12 +31,13 @@ public sealed class ScalarNode : Node
 {
     public static readonly ScalarNode NullValue = new(string.Empty, ScalarKind.Null, SourceLocation.None);
 
-    public ScalarNode(string value, ScalarKind kind, SourceLocation location, bool isSingleLinePlain = false)
+    public ScalarNode(string value, ScalarKind kind, SourceLocation location, bool isSingleLinePlain = false, bool isQuoted = false)
         : base(location)
     {
         Value = value;
         Kind = kind;
         IsSingleLinePlain = isSingleLinePlain;
+        IsQuoted = isQuoted;
     }
 
     /// <summary>The scalar's text as written (for a string, its decoded value).</summary>
@@ -46,6 +47,9 @@ public sealed class ScalarNode : Node
 
     /// <summary>True when the text sits on one line exactly as written, so columns inside it are exact.</summary>
     public bool IsSingleLinePlain { get; }
+
+    /// <summary>True when the author quoted or block-wrote the scalar: it is text, whatever it looks like.</summary>
+    public bool IsQuoted { get; }
 
     public bool IsNull => Kind == ScalarKind.Null;
 
@@ -89,7 +93,7 @@ public sealed class ScalarNode : Node
         return true;
     }
 
-    public ScalarNode WithLocation(SourceLocation location) => new(Value, Kind, location, IsSingleLinePlain);
+    public ScalarNode WithLocation(SourceLocation location) => new(Value, Kind, location, IsSingleLinePlain, IsQuoted);
 
     public override string ToString() => Value;
 }
@@ -174,7 +178,7 @@ public sealed class MappingNode : Node
             builder.Add(new(ScalarNode.String(key, keyLocation.IsKnown ? keyLocation : value.Location), value));
         }
 
-        return new MappingNode(builder.MoveToImmutable(), Location);
+        return new MappingNode(builder.ToImmutable(), Location);
     }
 
     public MappingNode Without(string key)

@@ -30,6 +30,7 @@ public sealed partial class YamlReader
     private readonly Dictionary<string, (Node Node, long Size)> _anchors = new(StringComparer.Ordinal);
     private IParser _parser = null!;
     private long _expanded;
+    private Mark _lastMark = Mark.Empty;
 
     private YamlReader(string path, YamlLimits limits, DiagnosticBag diagnostics)
     {
@@ -196,7 +197,7 @@ public sealed partial class YamlReader
         }
 
         var singleLine = plain && scalar.Start.Line == scalar.End.Line;
-        return new ScalarNode(scalar.Value, kind, location, singleLine);
+        return new ScalarNode(scalar.Value, kind, location, singleLine, isQuoted: !plain);
     }
 
     private (Node, long) Register(AnchorName anchor, Node node, long size)
@@ -221,11 +222,25 @@ public sealed partial class YamlReader
 
     private ParsingEvent Next()
     {
-        if (!_parser.MoveNext() || _parser.Current is null)
+        bool moved;
+        try
         {
-            throw new YamlException("unexpected end of YAML stream");
+            moved = _parser.MoveNext();
+        }
+        catch (Exception ex) when (ex is not YamlException)
+        {
+            // The parser gave up without a located error (seen on an unclosed flow mapping at the end
+            // of a file); point at the last thing it did read.
+            throw new YamlException(_lastMark, _lastMark,
+                "malformed YAML after this point (an unclosed '{', '[' or quote?)");
         }
 
+        if (!moved || _parser.Current is null)
+        {
+            throw new YamlException(_lastMark, _lastMark, "unexpected end of the YAML stream");
+        }
+
+        _lastMark = _parser.Current.End;
         return _parser.Current;
     }
 

@@ -222,7 +222,11 @@ public static class YamlText
         }
 
         var c = value[0];
-        if (c is '-' or '?' or ':' or ',' or '[' or ']' or '{' or '}' or '#' or '&' or '*' or '!' or '|' or '>' or '\'' or '"' or '%' or '@' or '`' or ' ' or '\t')
+        if (c is '-' or '?' or ':' && value.Length > 1 && value[1] is not ' ' and not '\t' && !value.StartsWith("---", StringComparison.Ordinal))
+        {
+            // "-x", "?x" and ":x" are plain scalars; "- x" would start a sequence entry.
+        }
+        else if (c is '-' or '?' or ':' or ',' or '[' or ']' or '{' or '}' or '#' or '&' or '*' or '!' or '|' or '>' or '\'' or '"' or '%' or '@' or '`' or ' ' or '\t')
         {
             // "-x" and ":x" are plain-safe only in some positions; quoting is simpler and always right.
             return true;
