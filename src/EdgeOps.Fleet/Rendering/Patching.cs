@@ -61,36 +61,36 @@ public static class Patching
                     document = Add(document, pointer, op["value"]!, location);
                     break;
                 case "move":
-                {
-                    var from = ParsePointer(op.GetString("from")!, location);
-                    if (from.Length < pointer.Length && pointer.AsSpan(0, from.Length).SequenceEqual(from))
                     {
-                        throw new PatchException($"cannot move '{op.GetString("from")}' into its own child '{path}'", location);
-                    }
+                        var from = ParsePointer(op.GetString("from")!, location);
+                        if (from.Length < pointer.Length && pointer.AsSpan(0, from.Length).SequenceEqual(from))
+                        {
+                            throw new PatchException($"cannot move '{op.GetString("from")}' into its own child '{path}'", location);
+                        }
 
-                    document = Remove(document, from, location, out var moved);
-                    document = Add(document, pointer, moved, location);
-                    break;
-                }
+                        document = Remove(document, from, location, out var moved);
+                        document = Add(document, pointer, moved, location);
+                        break;
+                    }
 
                 case "copy":
-                {
-                    var from = ParsePointer(op.GetString("from")!, location);
-                    var value = Get(document, from, location);
-                    document = Add(document, pointer, value, location);
-                    break;
-                }
-
-                case "test":
-                {
-                    var actual = Get(document, pointer, location);
-                    if (!NodeEquality.Equal(actual, op["value"]!))
                     {
-                        throw new PatchException($"test failed: '{path}' is {JsonText.Write(actual)}, not {JsonText.Write(op["value"]!)}", location);
+                        var from = ParsePointer(op.GetString("from")!, location);
+                        var value = Get(document, from, location);
+                        document = Add(document, pointer, value, location);
+                        break;
                     }
 
-                    break;
-                }
+                case "test":
+                    {
+                        var actual = Get(document, pointer, location);
+                        if (!NodeEquality.Equal(actual, op["value"]!))
+                        {
+                            throw new PatchException($"test failed: '{path}' is {JsonText.Write(actual)}, not {JsonText.Write(op["value"]!)}", location);
+                        }
+
+                        break;
+                    }
             }
         }
 

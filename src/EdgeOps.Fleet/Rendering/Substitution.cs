@@ -35,44 +35,44 @@ public static class Substitution
             case ScalarNode { Kind: ScalarKind.String } s when s.Value.Contains("${", StringComparison.Ordinal):
                 return ApplyScalar(s, resolve, report);
             case SequenceNode seq:
-            {
-                ImmutableArray<Node>.Builder? changed = null;
-                for (var i = 0; i < seq.Count; i++)
                 {
-                    var item = Apply(seq[i], resolve, report);
-                    if (changed is null && !ReferenceEquals(item, seq[i]))
+                    ImmutableArray<Node>.Builder? changed = null;
+                    for (var i = 0; i < seq.Count; i++)
                     {
-                        changed = ImmutableArray.CreateBuilder<Node>(seq.Count);
-                        changed.AddRange(seq.Items, i);
+                        var item = Apply(seq[i], resolve, report);
+                        if (changed is null && !ReferenceEquals(item, seq[i]))
+                        {
+                            changed = ImmutableArray.CreateBuilder<Node>(seq.Count);
+                            changed.AddRange(seq.Items, i);
+                        }
+
+                        changed?.Add(item);
                     }
 
-                    changed?.Add(item);
+                    return changed is null ? seq : new SequenceNode(changed.MoveToImmutable(), seq.Location);
                 }
-
-                return changed is null ? seq : new SequenceNode(changed.MoveToImmutable(), seq.Location);
-            }
 
             case MappingNode map:
-            {
-                ImmutableArray<KeyValuePair<ScalarNode, Node>>.Builder? changed = null;
-                for (var i = 0; i < map.Count; i++)
                 {
-                    var entry = map.Entries[i];
-                    var value = Apply(entry.Value, resolve, report);
-                    if (changed is null && !ReferenceEquals(value, entry.Value))
+                    ImmutableArray<KeyValuePair<ScalarNode, Node>>.Builder? changed = null;
+                    for (var i = 0; i < map.Count; i++)
                     {
-                        changed = ImmutableArray.CreateBuilder<KeyValuePair<ScalarNode, Node>>(map.Count);
-                        for (var j = 0; j < i; j++)
+                        var entry = map.Entries[i];
+                        var value = Apply(entry.Value, resolve, report);
+                        if (changed is null && !ReferenceEquals(value, entry.Value))
                         {
-                            changed.Add(map.Entries[j]);
+                            changed = ImmutableArray.CreateBuilder<KeyValuePair<ScalarNode, Node>>(map.Count);
+                            for (var j = 0; j < i; j++)
+                            {
+                                changed.Add(map.Entries[j]);
+                            }
                         }
+
+                        changed?.Add(new(entry.Key, value));
                     }
 
-                    changed?.Add(new(entry.Key, value));
+                    return changed is null ? map : new MappingNode(changed.MoveToImmutable(), map.Location);
                 }
-
-                return changed is null ? map : new MappingNode(changed.MoveToImmutable(), map.Location);
-            }
 
             default:
                 return node;

@@ -118,55 +118,55 @@ public sealed partial class YamlReader
                 return target;
 
             case SequenceStart seq:
-            {
-                Count(1, ev);
-                var items = ImmutableArray.CreateBuilder<Node>();
-                long size = 1;
-                for (var next = Next(); next is not SequenceEnd; next = Next())
                 {
-                    var (child, childSize) = Build(next, depth + 1);
-                    items.Add(child);
-                    size += childSize;
-                }
+                    Count(1, ev);
+                    var items = ImmutableArray.CreateBuilder<Node>();
+                    long size = 1;
+                    for (var next = Next(); next is not SequenceEnd; next = Next())
+                    {
+                        var (child, childSize) = Build(next, depth + 1);
+                        items.Add(child);
+                        size += childSize;
+                    }
 
-                return Register(seq.Anchor, new SequenceNode(items.ToImmutable(), Locate(seq.Start)), size);
-            }
+                    return Register(seq.Anchor, new SequenceNode(items.ToImmutable(), Locate(seq.Start)), size);
+                }
 
             case MappingStart map:
-            {
-                Count(1, ev);
-                var entries = ImmutableArray.CreateBuilder<KeyValuePair<ScalarNode, Node>>();
-                HashSet<string>? seen = null;
-                long size = 1;
-                for (var next = Next(); next is not MappingEnd; next = Next())
                 {
-                    var (keyNode, keySize) = Build(next, depth + 1);
-                    if (keyNode is not ScalarNode key)
+                    Count(1, ev);
+                    var entries = ImmutableArray.CreateBuilder<KeyValuePair<ScalarNode, Node>>();
+                    HashSet<string>? seen = null;
+                    long size = 1;
+                    for (var next = Next(); next is not MappingEnd; next = Next())
                     {
-                        throw new LimitExceededException(keyNode.Location, Codes.UnsupportedYaml,
-                            "mapping keys must be scalars; complex keys are not supported");
+                        var (keyNode, keySize) = Build(next, depth + 1);
+                        if (keyNode is not ScalarNode key)
+                        {
+                            throw new LimitExceededException(keyNode.Location, Codes.UnsupportedYaml,
+                                "mapping keys must be scalars; complex keys are not supported");
+                        }
+
+                        if (key.Value == "<<" && key.IsSingleLinePlain)
+                        {
+                            throw new LimitExceededException(key.Location, Codes.UnsupportedYaml,
+                                "YAML merge keys ('<<') are not supported; write the fields out");
+                        }
+
+                        var (value, valueSize) = Build(Next(), depth + 1);
+                        size += keySize + valueSize;
+                        seen ??= new HashSet<string>(StringComparer.Ordinal);
+                        if (!seen.Add(key.Value))
+                        {
+                            _diagnostics.Error(key.Location, Codes.DuplicateKey, $"duplicate key '{key.Value}' in mapping");
+                            continue;
+                        }
+
+                        entries.Add(new(key, value));
                     }
 
-                    if (key.Value == "<<" && key.IsSingleLinePlain)
-                    {
-                        throw new LimitExceededException(key.Location, Codes.UnsupportedYaml,
-                            "YAML merge keys ('<<') are not supported; write the fields out");
-                    }
-
-                    var (value, valueSize) = Build(Next(), depth + 1);
-                    size += keySize + valueSize;
-                    seen ??= new HashSet<string>(StringComparer.Ordinal);
-                    if (!seen.Add(key.Value))
-                    {
-                        _diagnostics.Error(key.Location, Codes.DuplicateKey, $"duplicate key '{key.Value}' in mapping");
-                        continue;
-                    }
-
-                    entries.Add(new(key, value));
+                    return Register(map.Anchor, new MappingNode(entries.ToImmutable(), Locate(map.Start)), size);
                 }
-
-                return Register(map.Anchor, new MappingNode(entries.ToImmutable(), Locate(map.Start)), size);
-            }
 
             default:
                 throw new YamlException(ev.Start, ev.End, $"unexpected {ev.GetType().Name}");
