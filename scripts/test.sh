@@ -9,26 +9,26 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 dotnet restore EdgeOps.sln
 dotnet build EdgeOps.sln --no-restore -c Release
 
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
 set +e
-dotnet test EdgeOps.sln --no-build -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+dotnet test EdgeOps.sln --no-build -c Release --logger "console;verbosity=normal" --logger trx --results-directory "$results" "$@"
+status=$?
 set -e
 
-# dotnet test prints one "Passed!/Failed!  - Failed: F, Passed: P, Skipped: S, Total: T" line per test project.
-read -r passed failed skipped < <(awk '
-  /(Passed!|Failed!) +- Failed:/ {
-    for (i = 1; i <= NF; i++) {
-      if ($i == "Failed:")  { f += $(i+1) + 0 }
-      if ($i == "Passed:")  { p += $(i+1) + 0 }
-      if ($i == "Skipped:") { s += $(i+1) + 0 }
-    }
-  }
-  END { printf "%d %d %d\n", p, f, s }' "$log")
+# Each test project writes a TRX file whose <Counters> element holds its totals.
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  value() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + $(value notExecuted)))
+done
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-  # The run failed before or outside any test (build, crash): count it as a failure.
+  # The run failed outside any test (a crash, a project that did not run): count it as a failure.
   failed=1
 fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
