@@ -10,7 +10,7 @@ internal sealed class ProgressLine(TextWriter writer, int threshold) : IDisposab
 {
     private readonly Lock _gate = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private long _lastTicks = -1;
+    private long _lastTicks = -1000;
     private bool _shown;
     private bool _disposed;
 

@@ -1,0 +1,76 @@
+using System.Text.RegularExpressions;
+using EdgeOps.Tests;
+
+namespace EdgeOps.Cli.Tests.Commands;
+
+/// <summary>Every kind of bad input reaches the user as located errors and exit 1, never a stack trace.</summary>
+public sealed partial class BadInputTests
+{
+    private static readonly string BrokenRoot = Path.Combine(RepoPaths.Root, "tests", "EdgeOps.Fleet.Tests", "testdata", "broken");
+
+    public static TheoryData<string> BrokenFleets()
+    {
+        var data = new TheoryData<string>();
+        foreach (var dir in Directory.GetDirectories(BrokenRoot).Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(dir));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BrokenFleets))]
+    public async Task Validate_BrokenFleet_ExitsOneWithOnlyLocatedErrors(string name)
+    {
+        var result = await CliRunner.RunAsync("validate", Path.Combine(BrokenRoot, name));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Empty(result.Error);
+        var diagnostics = result.Out.Split('\n').Where(l => DiagnosticLine().IsMatch(l) || l.Contains(" error ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(diagnostics);
+        Assert.All(diagnostics, l => Assert.Matches(DiagnosticLine(), l));
+        Assert.DoesNotContain("Exception", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_SymlinkOutsideTheRepo_IsALocatedError()
+    {
+        using var fleet = new TempFleet();
+        fleet.Symlink("clusters/host.yaml", "/etc/hostname");
+
+        var result = await CliRunner.RunAsync("validate", fleet.Root);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("clusters/host.yaml:1:1: error EO1005: 'clusters/host.yaml' is a symbolic link to an absolute path (/etc/hostname) outside the repository", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_OversizedFile_IsALocatedErrorAndIsNotParsed()
+    {
+        using var fleet = new TempFleet();
+        fleet.Write("clusters/huge.yaml", "values:\n" + string.Concat(Enumerable.Range(0, 400_000).Select(i => $"  k{i}: v\n")));
+
+        var result = await CliRunner.RunAsync("validate", fleet.Root);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Matches(@"clusters/huge\.yaml:1:1: error EO1004: file is [\d,]+ bytes, over the limit of 4,194,304 bytes", result.Out);
+    }
+
+    [Fact]
+    public async Task Validate_Cancelled_ExitsWith130()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var code = await EdgeOpsCli.RunAsync(["validate", RepoPaths.ExampleFleet], stdout, stderr, cancelled.Token);
+
+        Assert.Equal(130, code);
+        Assert.Equal("edgeops: interrupted", stderr.ToString().Trim());
+    }
+
+    [GeneratedRegex(@"^\S+:\d+:\d+: (error|warning) EO\d{4}: .+")]
+    private static partial Regex DiagnosticLine();
+}
