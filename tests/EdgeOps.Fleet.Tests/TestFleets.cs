@@ -21,5 +21,14 @@ internal static class TestFleets
         return new Renderer(load.Fleet).Render(load.Fleet.FindCluster(cluster) ?? throw new InvalidOperationException($"no cluster {cluster}"));
     }
 
+    /// <summary>Parses one YAML document that must be valid.</summary>
+    public static Fleet.Yaml.Node ParseYaml(string text)
+    {
+        var bag = new Fleet.Diagnostics.DiagnosticBag();
+        var node = Fleet.Yaml.YamlReader.ReadDocuments("t.yaml", text, bag).Single()!;
+        Assert.Empty(bag.ToSortedList());
+        return node;
+    }
+
     public static string Codes(LoadResult result) => string.Join(",", result.Diagnostics.Select(d => d.Code));
 }

@@ -171,4 +171,18 @@ internal static class RepoPaths
     }
 
     public static string ExampleFleet => Path.Combine(Root, "examples", "fleet-repo");
+
+    /// <summary>The golden broken fleets, one folder each.</summary>
+    public static string BrokenFleets => Path.Combine(Root, "tests", "EdgeOps.Fleet.Tests", "testdata", "broken");
+
+    public static TheoryData<string> BrokenFleetNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var dir in Directory.GetDirectories(BrokenFleets).Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(dir));
+        }
+
+        return data;
+    }
 }

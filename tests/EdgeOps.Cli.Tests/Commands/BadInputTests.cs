@@ -6,24 +6,13 @@ namespace EdgeOps.Cli.Tests.Commands;
 /// <summary>Every kind of bad input reaches the user as located errors and exit 1, never a stack trace.</summary>
 public sealed partial class BadInputTests
 {
-    private static readonly string BrokenRoot = Path.Combine(RepoPaths.Root, "tests", "EdgeOps.Fleet.Tests", "testdata", "broken");
-
-    public static TheoryData<string> BrokenFleets()
-    {
-        var data = new TheoryData<string>();
-        foreach (var dir in Directory.GetDirectories(BrokenRoot).Order(StringComparer.Ordinal))
-        {
-            data.Add(Path.GetFileName(dir));
-        }
-
-        return data;
-    }
+    public static TheoryData<string> BrokenFleets() => RepoPaths.BrokenFleetNames();
 
     [Theory]
     [MemberData(nameof(BrokenFleets))]
     public async Task Validate_BrokenFleet_ExitsOneWithOnlyLocatedErrors(string name)
     {
-        var result = await CliRunner.RunAsync("validate", Path.Combine(BrokenRoot, name));
+        var result = await CliRunner.RunAsync("validate", Path.Combine(RepoPaths.BrokenFleets, name));
 
         Assert.Equal(1, result.ExitCode);
         Assert.Empty(result.Error);

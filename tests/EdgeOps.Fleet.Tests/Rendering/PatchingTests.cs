@@ -6,11 +6,7 @@ namespace EdgeOps.Fleet.Tests.Rendering;
 
 public sealed class PatchingTests
 {
-    private static Node Parse(string yaml)
-    {
-        var bag = new DiagnosticBag();
-        return YamlReader.ReadDocuments("p.yaml", yaml, bag).Single()!;
-    }
+    private static Node Parse(string yaml) => TestFleets.ParseYaml(yaml);
 
     private static string Json(Node node) => JsonText.Write(node);
 
@@ -53,7 +49,7 @@ public sealed class PatchingTests
     {
         var ex = Assert.Throws<PatchException>(() => Patching.JsonPatch(Parse(target), (SequenceNode)Parse(patch)));
         Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
-        Assert.Equal("p.yaml", ex.Location.Path);
+        Assert.Equal("t.yaml", ex.Location.Path);
     }
 
     [Fact]

@@ -12,24 +12,13 @@ namespace EdgeOps.Fleet.Tests.Validation;
 /// </summary>
 public sealed class BrokenFleetGoldenTests
 {
-    private static readonly string CasesRoot = Path.Combine(RepoPaths.Root, "tests", "EdgeOps.Fleet.Tests", "testdata", "broken");
-
-    public static TheoryData<string> Cases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var dir in Directory.GetDirectories(CasesRoot).Order(StringComparer.Ordinal))
-        {
-            data.Add(Path.GetFileName(dir));
-        }
-
-        return data;
-    }
+    public static TheoryData<string> Cases() => RepoPaths.BrokenFleetNames();
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Validate_BrokenFleet_ReportsExactlyTheExpectedDiagnostics(string name)
     {
-        var folder = Path.Combine(CasesRoot, name);
+        var folder = Path.Combine(RepoPaths.BrokenFleets, name);
         using var source = new DirectoryFleetSource(folder);
         var report = new FleetValidator().Validate(source);
 

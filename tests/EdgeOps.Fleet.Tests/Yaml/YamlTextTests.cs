@@ -6,13 +6,7 @@ namespace EdgeOps.Fleet.Tests.Yaml;
 
 public sealed class YamlTextTests
 {
-    private static Node Parse(string text)
-    {
-        var bag = new DiagnosticBag();
-        var node = YamlReader.ReadDocuments("t.yaml", text, bag).Single()!;
-        Assert.Empty(bag.ToSortedList());
-        return node;
-    }
+    private static Node Parse(string yaml) => TestFleets.ParseYaml(yaml);
 
     [Theory]
     [InlineData("true")]
