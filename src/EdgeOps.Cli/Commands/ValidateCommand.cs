@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using EdgeOps.Cli.Output;
 using EdgeOps.Fleet.Validation;
+using EdgeOps.Policy.Checks;
 
 namespace EdgeOps.Cli.Commands;
 
@@ -40,6 +41,7 @@ internal static class ValidateCommand
         var options = new ValidationOptions
         {
             Clusters = clusters,
+            Checks = [new PolicyFleetCheck()],
             Progress = progress is null ? null : progress.Report,
         };
         var report = new FleetValidator().Validate(source, options, cancellationToken);
@@ -79,12 +81,27 @@ internal static class ValidateCommand
             : report.Clusters.Where(c => c.Errors + c.Warnings > 0).ToList();
         if (rows.Count > 0)
         {
+            var factKeys = report.Clusters.SelectMany(c => c.Facts.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var factHeaders = factKeys.Select(FactHeader).ToList();
+            var factWidths = factKeys.Select((k, i) => Math.Max(factHeaders[i].Length, rows.Max(r => r.Facts.GetValueOrDefault(k, "-").Length))).ToList();
             var width = Math.Max("CLUSTER".Length, rows.Max(r => r.Name.Length));
-            writer.WriteLine($"{"CLUSTER".PadRight(width)}  WORKLOADS  DEVICES  OBJECTS  ERRORS  WARNINGS");
+            var header = $"{"CLUSTER".PadRight(width)}  WORKLOADS  DEVICES  OBJECTS  ERRORS  WARNINGS";
+            for (var i = 0; i < factKeys.Count; i++)
+            {
+                header += "  " + factHeaders[i].PadLeft(factWidths[i]);
+            }
+
+            writer.WriteLine(header);
             foreach (var row in rows)
             {
-                writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{row.Name.PadRight(width)}  {row.Workloads,9}  {row.DeviceConfigs,7}  {row.Objects,7}  {row.Errors,6}  {row.Warnings,8}"));
+                var line = string.Create(CultureInfo.InvariantCulture,
+                    $"{row.Name.PadRight(width)}  {row.Workloads,9}  {row.DeviceConfigs,7}  {row.Objects,7}  {row.Errors,6}  {row.Warnings,8}");
+                for (var i = 0; i < factKeys.Count; i++)
+                {
+                    line += "  " + row.Facts.GetValueOrDefault(factKeys[i], "-").PadLeft(factWidths[i]);
+                }
+
+                writer.WriteLine(line);
             }
 
             if (rows.Count < report.Clusters.Count)
@@ -95,11 +112,30 @@ internal static class ValidateCommand
             writer.WriteLine();
         }
 
+        if (report.Rules.Count > 0)
+        {
+            var width = Math.Max("POLICY".Length, report.Rules.Max(r => r.Rule.Length));
+            writer.WriteLine($"{"POLICY".PadRight(width)}  ERRORS  WARNINGS  CLUSTERS");
+            foreach (var rule in report.Rules)
+            {
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rule.Rule.PadRight(width)}  {rule.Errors,6}  {rule.Warnings,8}  {rule.Clusters,8}"));
+            }
+
+            writer.WriteLine();
+        }
+
         var fleet = report.Fleet;
         var verdict = report.Ok ? "valid" : "INVALID";
         writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fleet '{fleet.Name}' {verdict}: {Plural(report.Clusters.Count, "cluster")}, {Plural(fleet.Workloads.Length, "workload")}, {Plural(fleet.DeviceConfigs.Length, "device config")}, {Plural(fleet.UpgradePlans.Length, "upgrade plan")}; {Plural(report.ErrorCount, "error")}, {Plural(report.WarningCount, "warning")} ({elapsed.TotalSeconds:0.00}s)"));
     }
+
+    /// <summary>monthlyCost → COST/MONTH; other facts upper-cased.</summary>
+    private static string FactHeader(string key) => key switch
+    {
+        "monthlyCost" => "COST/MONTH",
+        _ => key.ToUpperInvariant(),
+    };
 
     private static string Plural(int count, string noun) =>
         string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");

@@ -66,6 +66,25 @@ internal static class ReportJson
             writer.WriteNumber("objects", c.Objects);
             writer.WriteNumber("errors", c.Errors);
             writer.WriteNumber("warnings", c.Warnings);
+            writer.WriteStartObject("facts");
+            foreach (var (key, value) in c.Facts)
+            {
+                writer.WriteString(key, value);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("policies");
+        foreach (var rule in report.Rules)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", rule.Rule);
+            writer.WriteNumber("errors", rule.Errors);
+            writer.WriteNumber("warnings", rule.Warnings);
+            writer.WriteNumber("clusters", rule.Clusters);
             writer.WriteEndObject();
         }
 
@@ -79,6 +98,11 @@ internal static class ReportJson
         writer.WriteString("severity", DiagnosticText.SeverityText(d.Severity));
         writer.WriteString("code", d.Code);
         writer.WriteString("message", d.Message);
+        if (d.Rule is { } rule)
+        {
+            writer.WriteString("rule", rule);
+        }
+
         if (d.Location.IsKnown)
         {
             writer.WriteString("file", pathPrefix + d.Location.Path);

@@ -16,7 +16,9 @@ internal static class Sarif
 
     public static void Write(Stream stream, ValidationReport report, string pathPrefix)
     {
-        var codes = report.Diagnostics.Select(d => d.Code).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        // A policy violation's rule is its policy/control; every other diagnostic's rule is its code.
+        static string RuleId(Diagnostic d) => d.Code == Codes.PolicyViolation && d.Rule is { } rule ? rule : d.Code;
+        var codes = report.Diagnostics.Select(RuleId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var ruleIndex = codes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
         var version = typeof(Sarif).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
@@ -35,15 +37,15 @@ internal static class Sarif
         writer.WriteStartArray("rules");
         foreach (var code in codes)
         {
-            var description = Codes.Descriptions.GetValueOrDefault(code, code);
+            var description = Codes.Descriptions.GetValueOrDefault(code, $"Policy rule {code}");
             writer.WriteStartObject();
             writer.WriteString("id", code);
-            writer.WriteString("name", string.Concat(description.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0]) + w[1..])).Replace("'", string.Empty, StringComparison.Ordinal));
+            writer.WriteString("name", string.Concat(description.Split([' ', '/', '-', '_'], StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0]) + w[1..])).Replace("'", string.Empty, StringComparison.Ordinal));
             writer.WriteStartObject("shortDescription");
             writer.WriteString("text", description);
             writer.WriteEndObject();
             writer.WriteStartObject("defaultConfiguration");
-            writer.WriteString("level", report.Diagnostics.First(d => d.Code == code).Severity == Severity.Error ? "error" : "warning");
+            writer.WriteString("level", report.Diagnostics.First(d => RuleId(d) == code).Severity == Severity.Error ? "error" : "warning");
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
@@ -56,8 +58,8 @@ internal static class Sarif
         foreach (var d in report.Diagnostics)
         {
             writer.WriteStartObject();
-            writer.WriteString("ruleId", d.Code);
-            writer.WriteNumber("ruleIndex", ruleIndex[d.Code]);
+            writer.WriteString("ruleId", RuleId(d));
+            writer.WriteNumber("ruleIndex", ruleIndex[RuleId(d)]);
             writer.WriteString("level", d.Severity switch { Severity.Error => "error", Severity.Warning => "warning", _ => "note" });
             writer.WriteStartObject("message");
             writer.WriteString("text", d.Clusters.Count == 0 ? d.Message : $"{d.Message} (clusters: {string.Join(", ", d.Clusters)})");

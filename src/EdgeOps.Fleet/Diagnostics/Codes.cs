@@ -3,7 +3,7 @@ namespace EdgeOps.Fleet.Diagnostics;
 /// <summary>
 /// Every diagnostic code EdgeOps reports. The numbers are stable: CI configurations and SARIF
 /// consumers refer to them. EO1xxx files and YAML, EO2xxx schema, EO3xxx references and values,
-/// EO4xxx Kubernetes manifests, EO5xxx rendering.
+/// EO4xxx Kubernetes manifests, EO5xxx rendering, EO6xxx policies.
 /// </summary>
 public static class Codes
 {
@@ -55,6 +55,16 @@ public static class Codes
     public const string PatchTargetUnmatched = "EO5004";
     public const string NothingPlaced = "EO5005";
 
+    public const string PolicyViolation = "EO6001";
+    public const string PolicySyntax = "EO6101";
+    public const string PolicyRuntime = "EO6102";
+    public const string PolicyLimit = "EO6103";
+    public const string PolicyInvalidResult = "EO6104";
+    public const string PolicyImport = "EO6105";
+    public const string PolicyDefinition = "EO6106";
+    public const string PolicyUnknown = "EO6107";
+    public const string PolicySettings = "EO6108";
+
     /// <summary>Short descriptions, used as SARIF rule texts and in the README's table.</summary>
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new SortedDictionary<string, string>(StringComparer.Ordinal)
     {
@@ -101,5 +111,14 @@ public static class Codes
         [PatchFailed] = "Overlay patch cannot be applied",
         [PatchTargetUnmatched] = "Overlay patch target matches no object",
         [NothingPlaced] = "Workload is placed on no cluster",
+        [PolicyViolation] = "Policy violation",
+        [PolicySyntax] = "Policy has a JavaScript syntax error",
+        [PolicyRuntime] = "Policy threw an error",
+        [PolicyLimit] = "Policy exceeded a sandbox limit (statements, time, memory, recursion, regex)",
+        [PolicyInvalidResult] = "Policy returned something that is not a violation",
+        [PolicyImport] = "Policy imports a module that does not exist",
+        [PolicyDefinition] = "Policy definition (export const policy) is invalid",
+        [PolicyUnknown] = "Unknown or duplicate policy",
+        [PolicySettings] = "Invalid policy limits or parameters",
     };
 }

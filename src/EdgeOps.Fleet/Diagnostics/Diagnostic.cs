@@ -22,6 +22,9 @@ public sealed record Diagnostic(
     /// <summary>Further places that explain the problem (the other duplicate, the definition …).</summary>
     public IReadOnlyList<SourceLocation> Related { get; init; } = [];
 
+    /// <summary>For a policy violation, <c>policy/control</c> (or just the policy): the SARIF rule.</summary>
+    public string? Rule { get; init; }
+
     public bool IsError => Severity == Severity.Error;
 
     public override string ToString()

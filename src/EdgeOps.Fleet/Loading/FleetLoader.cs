@@ -202,6 +202,42 @@ public sealed class FleetLoader
         return fleet;
     }
 
+    /// <summary>
+    /// Reads one Cluster object from a YAML text outside any fleet (for <c>edgeops check --cluster-file</c>).
+    /// apiVersion and kind may be omitted; if present they must say Cluster.
+    /// </summary>
+    public static Cluster? ReadCluster(string path, string text, DiagnosticBag diagnostics)
+    {
+        var doc = YamlReader.ReadDocuments(path, text, diagnostics).FirstOrDefault(d => d is not null);
+        if (doc is not MappingNode map)
+        {
+            if (!diagnostics.HasErrors)
+            {
+                diagnostics.Error(doc?.Location ?? SourceLocation.FileStart(path), Codes.NotAnObject, "a cluster file must hold a Cluster object (a mapping)");
+            }
+
+            return null;
+        }
+
+        var root = new FieldReader(map, FleetApi.ClusterKind, diagnostics);
+        var apiVersion = root.String("apiVersion");
+        var kind = root.String("kind");
+        if (kind is not null && kind.Value != FleetApi.ClusterKind)
+        {
+            diagnostics.Error(kind.Location, Codes.UnknownKind, $"expected kind Cluster, found '{kind.Value}'");
+            return null;
+        }
+
+        if (apiVersion is not null && apiVersion.Value != FleetApi.ApiVersion)
+        {
+            diagnostics.Error(apiVersion.Location, Codes.UnknownApiVersion, $"apiVersion '{apiVersion.Value}' is not supported; use {FleetApi.ApiVersion}");
+            return null;
+        }
+
+        var meta = CommonReaders.Metadata(root, FleetApi.ClusterKind);
+        return meta is null ? null : KindReaders.Cluster(root, meta);
+    }
+
     private IReadOnlyList<Node?>?[] ParseAll(FleetFiles files, string[] paths, DiagnosticBag diagnostics)
     {
         var parsed = new IReadOnlyList<Node?>?[paths.Length];
@@ -377,6 +413,12 @@ public sealed class FleetLoader
         if (kind is null)
         {
             diagnostics.Error(map.Location, Codes.NotAnObject, "EdgeOps object has no kind");
+            return null;
+        }
+
+        if (kind == FleetApi.PolicyTestKind)
+        {
+            // Policy test cases are read by `edgeops test`, not by the fleet loader.
             return null;
         }
 

@@ -31,8 +31,9 @@ internal static partial class KindReaders
                 var builtIn = p.Strings("builtIn");
                 var enforcement = p.Enum("enforcement", Enforcements) ?? "deny";
                 var limits = p.Mapping("limits");
+                var parameters = p.Mapping("parameters");
                 p.Finish();
-                policies = new PolicySettings(paths, builtIn, enforcement == "warn" ? Enforcement.Warn : Enforcement.Deny, limits);
+                policies = new PolicySettings(paths, builtIn, enforcement == "warn" ? Enforcement.Warn : Enforcement.Deny, limits, parameters);
             }
 
             if (spec.Object("trust") is { } t)

@@ -16,6 +16,8 @@ public static class FleetApi
     public const string DeviceConfigKind = "DeviceConfig";
     public const string UpgradePlanKind = "UpgradePlan";
 
+    public const string PolicyTestKind = "PolicyTest";
+
     public static readonly ImmutableArray<string> Kinds = [FleetKind, ClusterKind, WorkloadKind, DeviceConfigKind, UpgradePlanKind];
 
     public const string WorkloadLabel = "edgeops.io/workload";
@@ -44,9 +46,12 @@ public sealed record PolicySettings(
     ImmutableArray<Located<string>> Paths,
     ImmutableArray<Located<string>> BuiltIn,
     Enforcement Enforcement,
-    MappingNode? Limits)
+    MappingNode? Limits,
+    MappingNode? Parameters)
 {
-    public static readonly PolicySettings Default = new([], [], Enforcement.Deny, null);
+    public static readonly PolicySettings Default = new([], [], Enforcement.Deny, null, null);
+
+    public bool Any => !Paths.IsEmpty || !BuiltIn.IsEmpty;
 }
 
 public sealed record SigstoreIdentity(string Issuer, string Subject, bool SubjectIsRegex, SourceLocation Location);

@@ -7,10 +7,30 @@ using EdgeOps.Fleet.Sources;
 
 namespace EdgeOps.Fleet.Validation;
 
-/// <summary>A check run on every rendered cluster, such as policy evaluation.</summary>
-public interface IDesiredStateCheck
+/// <summary>
+/// A check that validate runs on every rendered cluster, such as policy evaluation. It starts once
+/// per run, after loading (where it reports problems with its own inputs), then checks clusters
+/// concurrently.
+/// </summary>
+public interface IFleetCheck
 {
-    void Check(Cluster cluster, DesiredState state, ICollection<Diagnostic> diagnostics);
+    IClusterCheck Start(FleetModel fleet, FleetFiles files, DiagnosticBag diagnostics, CancellationToken cancellationToken);
+}
+
+public interface IClusterCheck : IDisposable
+{
+    /// <summary>The rules (policies) this check applies, for the per-rule summary.</summary>
+    IReadOnlyList<string> Rules { get; }
+
+    void Check(Cluster cluster, DesiredState state, ClusterCheckResult result);
+}
+
+/// <summary>What a check found for one cluster: diagnostics, and facts to show in its summary (such as a cost estimate).</summary>
+public sealed class ClusterCheckResult
+{
+    public List<Diagnostic> Diagnostics { get; } = [];
+
+    public SortedDictionary<string, string> Facts { get; } = new(StringComparer.Ordinal);
 }
 
 public sealed record ValidationOptions
@@ -22,7 +42,7 @@ public sealed record ValidationOptions
 
     public LoaderOptions Loader { get; init; } = LoaderOptions.Default;
 
-    public IReadOnlyList<IDesiredStateCheck> Checks { get; init; } = [];
+    public IReadOnlyList<IFleetCheck> Checks { get; init; } = [];
 
     /// <summary>Called after each cluster with the number done and the total.</summary>
     public Action<int, int>? Progress { get; init; }
@@ -30,7 +50,14 @@ public sealed record ValidationOptions
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 }
 
-public sealed record ClusterSummary(string Name, IReadOnlyDictionary<string, string> Labels, int Workloads, int DeviceConfigs, int UpgradePlans, int Objects, int Errors, int Warnings);
+public sealed record ClusterSummary(string Name, IReadOnlyDictionary<string, string> Labels, int Workloads, int DeviceConfigs, int UpgradePlans, int Objects, int Errors, int Warnings)
+{
+    /// <summary>Facts the checks reported for the cluster, such as the monthly cost estimate.</summary>
+    public IReadOnlyDictionary<string, string> Facts { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+}
+
+/// <summary>How one rule (policy) fared across the clusters validated.</summary>
+public sealed record RuleSummary(string Rule, int Errors, int Warnings, int Clusters);
 
 public sealed record ValidationReport(
     FleetModel Fleet,
@@ -39,6 +66,9 @@ public sealed record ValidationReport(
     FleetFiles Files,
     string Source)
 {
+    /// <summary>Every rule (policy) that ran, with its counts, in name order.</summary>
+    public IReadOnlyList<RuleSummary> Rules { get; init; } = [];
+
     public int ErrorCount => Diagnostics.Count(d => d.IsError);
 
     public int WarningCount => Diagnostics.Count(d => d.Severity == Severity.Warning);
@@ -65,6 +95,31 @@ public sealed class FleetValidator
 
         var selected = SelectClusters(fleet, options.Clusters);
         var renderer = new Renderer(fleet);
+        var checks = options.Checks.Select(c => c.Start(fleet, files, bag, cancellationToken)).ToList();
+        try
+        {
+            return Run(source, options, bag, files, fleet, selected, renderer, checks, cancellationToken);
+        }
+        finally
+        {
+            foreach (var check in checks)
+            {
+                check.Dispose();
+            }
+        }
+    }
+
+    private static ValidationReport Run(
+        IFleetSource source,
+        ValidationOptions options,
+        DiagnosticBag bag,
+        FleetFiles files,
+        FleetModel fleet,
+        List<Cluster> selected,
+        Renderer renderer,
+        List<IClusterCheck> checks,
+        CancellationToken cancellationToken)
+    {
         var summaries = new ClusterSummary[selected.Count];
         var placedWorkloads = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var done = 0;
@@ -73,10 +128,13 @@ public sealed class FleetValidator
             var cluster = selected[i];
             var result = renderer.Render(cluster);
             var diagnostics = new List<Diagnostic>(result.Diagnostics);
-            foreach (var check in options.Checks)
+            var checked_ = new ClusterCheckResult();
+            foreach (var check in checks)
             {
-                check.Check(cluster, result.State, diagnostics);
+                check.Check(cluster, result.State, checked_);
             }
+
+            diagnostics.AddRange(checked_.Diagnostics);
 
             foreach (var d in diagnostics)
             {
@@ -90,7 +148,10 @@ public sealed class FleetValidator
 
             summaries[i] = new ClusterSummary(cluster.Name, cluster.Labels, result.State.Workloads.Length, result.State.DeviceConfigs.Length,
                 result.State.UpgradePlans.Length, result.State.Objects.Length,
-                diagnostics.Count(d => d.IsError), diagnostics.Count(d => d.Severity == Severity.Warning));
+                diagnostics.Count(d => d.IsError), diagnostics.Count(d => d.Severity == Severity.Warning))
+            {
+                Facts = checked_.Facts,
+            };
             options.Progress?.Invoke(Interlocked.Increment(ref done), selected.Count);
         });
 
@@ -118,7 +179,15 @@ public sealed class FleetValidator
             var own = all.Where(d => d.Clusters.Count == 0 && d.Location.Path == path && d.Location.Line >= 1).ToList();
             return own.Count == 0 ? s : s with { Errors = s.Errors + own.Count(d => d.IsError), Warnings = s.Warnings + own.Count(d => d.Severity == Severity.Warning) };
         }).ToList();
-        return new ValidationReport(fleet, all, withLoadProblems, files, source.DisplayName);
+        var rules = checks.SelectMany(c => c.Rules).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(rule =>
+            {
+                var mine = all.Where(d => d.Rule is { } r && (r == rule || r.StartsWith(rule + "/", StringComparison.Ordinal))).ToList();
+                return new RuleSummary(rule, mine.Count(d => d.IsError), mine.Count(d => d.Severity == Severity.Warning),
+                    mine.SelectMany(d => d.Clusters).Distinct(StringComparer.Ordinal).Count());
+            })
+            .ToList();
+        return new ValidationReport(fleet, all, withLoadProblems, files, source.DisplayName) { Rules = rules };
     }
 
     private static List<Cluster> SelectClusters(FleetModel fleet, IReadOnlyList<string> names)

@@ -1,0 +1,15 @@
+// Pod Security Standards, restricted: current pod hardening best practice, on top of baseline.
+import { podSpecs } from "edgeops";
+import { evaluate, RESTRICTED_CONTROLS } from "edgeops/pss";
+
+export const policy = {
+  name: "pod-security-restricted",
+  description: "Pod Security Standards (restricted, Kubernetes v1.37): baseline plus the restricted controls",
+  severity: "error",
+  controls: RESTRICTED_CONTROLS,
+  match: { kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate", "Configuration"] },
+};
+
+export function validate(object) {
+  return evaluate(podSpecs(object), "restricted", object);
+}

@@ -1,0 +1,159 @@
+using System.Collections.Immutable;
+using EdgeOps.Fleet.Diagnostics;
+using EdgeOps.Fleet.Model;
+using EdgeOps.Fleet.Rendering;
+using EdgeOps.Fleet.Yaml;
+using EdgeOps.Policy.Loading;
+using EdgeOps.Policy.Sandbox;
+using Jint.Native;
+
+namespace EdgeOps.Policy.Evaluation;
+
+public sealed record PolicyEngineOptions
+{
+    public PolicyLimits Limits { get; init; } = PolicyLimits.Default;
+
+    /// <summary>What <c>ctx.now</c> and <c>Date.now()</c> say for the whole run.</summary>
+    public DateTimeOffset Now { get; init; } = DateTimeOffset.UnixEpoch;
+
+    /// <summary>Per-policy parameters (<c>ctx.params</c>), by policy name.</summary>
+    public MappingNode? Parameters { get; init; }
+
+    /// <summary>Warn turns every error-severity violation into a warning.</summary>
+    public Enforcement Enforcement { get; init; } = Enforcement.Deny;
+
+    public CancellationToken CancellationToken { get; init; }
+}
+
+/// <summary>
+/// Evaluates a policy set against objects and clusters. Thread-safe: each thread gets its own
+/// sandboxed engine; outcomes are shared through a cache keyed by object content and by the
+/// context values each policy read.
+/// </summary>
+public sealed class PolicyEngine : IDisposable
+{
+    private readonly PolicySet _set;
+    private readonly PolicyEngineOptions _options;
+    private readonly ThreadLocal<PolicyRuntime> _runtimes;
+    private readonly OutcomeCache _cache = new();
+
+    public PolicyEngine(PolicySet set, PolicyEngineOptions? options = null)
+    {
+        _set = set;
+        _options = options ?? new PolicyEngineOptions();
+        var parameters = set.Policies.Select(p => _options.Parameters?[p.Name]).ToArray();
+        _runtimes = new ThreadLocal<PolicyRuntime>(() => new PolicyRuntime(set, _options.Limits, _options.Now, parameters, _options.CancellationToken));
+    }
+
+    public PolicySet Policies => _set;
+
+    /// <summary>Policy calls made, and calls answered from the cache.</summary>
+    public (long Evaluations, long CacheHits) Statistics => (_cache.Misses, _cache.Hits);
+
+    public PolicyEvaluation Evaluate(PolicyTarget target)
+    {
+        _options.CancellationToken.ThrowIfCancellationRequested();
+        if (_set.IsEmpty)
+        {
+            return new PolicyEvaluation([], [], ImmutableSortedDictionary<string, string>.Empty);
+        }
+
+        var runtime = _runtimes.Value!;
+        var violations = ImmutableArray.CreateBuilder<PolicyViolation>();
+        var errors = ImmutableArray.CreateBuilder<Diagnostic>();
+        var facts = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        JsValue? clusterJs = null;
+        JsValue? fleetJs = null;
+        JsValue ClusterJs() => clusterJs ??= target.Cluster is null ? JsValue.Null : runtime.Context("cluster:" + ContentHash.Of(target.Cluster), target.Cluster);
+        JsValue FleetJs() => fleetJs ??= target.Fleet is null ? JsValue.Null : runtime.Context("fleet:" + ContentHash.Of(target.Fleet), target.Fleet);
+
+        var hashes = new string[target.Objects.Count];
+        for (var i = 0; i < target.Objects.Count; i++)
+        {
+            var subject = target.Objects[i];
+            var hash = hashes[i] = ContentHash.Of(subject.Body);
+            var view = new OutcomeCache.ContextView(target.Cluster, subject.Workload, null, target.Fleet);
+            for (var p = 0; p < _set.Policies.Length; p++)
+            {
+                var policy = _set.Policies[p];
+                if (!policy.HasValidate || !policy.Applies(subject.Id, subject.Body))
+                {
+                    continue;
+                }
+
+                var outcome = _cache.GetOrAdd(p, hash, view, () => runtime.Invoke(p, clusterLevel: false,
+                    runtime.Value(hash, subject.Body),
+                    ClusterJs(),
+                    subject.Workload is null ? JsValue.Null : runtime.Context("workload:" + ContentHash.Of(subject.Workload), subject.Workload),
+                    JsValue.Null,
+                    FleetJs()));
+                Report(policy, outcome, target, subject, violations, errors, facts);
+            }
+        }
+
+        for (var p = 0; p < _set.Policies.Length; p++)
+        {
+            var policy = _set.Policies[p];
+            if (!policy.HasValidateCluster)
+            {
+                continue;
+            }
+
+            var matched = Enumerable.Range(0, target.Objects.Count).Where(i => policy.Applies(target.Objects[i].Id, target.Objects[i].Body)).ToList();
+            var subjectHash = "cluster:" + ContentHash.Combine(matched.Select(i => hashes[i]));
+            var view = new OutcomeCache.ContextView(target.Cluster, null, target.Workloads, target.Fleet);
+            var outcome = _cache.GetOrAdd(p, subjectHash, view, () => runtime.Invoke(p, clusterLevel: true,
+                runtime.Array([.. matched.Select(i => runtime.Value(hashes[i], target.Objects[i].Body))]),
+                ClusterJs(),
+                JsValue.Null,
+                target.Workloads is null ? JsValue.Null : runtime.Context("workloads:" + ContentHash.Of(target.Workloads), target.Workloads),
+                FleetJs()));
+            Report(policy, outcome, target, null, violations, errors, facts);
+        }
+
+        return new PolicyEvaluation(violations.ToImmutable(), errors.ToImmutable(), facts.ToImmutable());
+    }
+
+    private void Report(
+        PolicyDefinition policy,
+        Outcome outcome,
+        PolicyTarget target,
+        PolicySubject? subject,
+        ImmutableArray<PolicyViolation>.Builder violations,
+        ImmutableArray<Diagnostic>.Builder errors,
+        ImmutableSortedDictionary<string, string>.Builder facts)
+    {
+        foreach (var (key, value) in outcome.Facts)
+        {
+            facts[key] = value;
+        }
+
+        if (outcome.Failure is { } failure)
+        {
+            var about = subject is null ? string.Empty : $" on {subject.Id}";
+            errors.Add(new Diagnostic(failure.Location, Severity.Error, failure.Code, $"policy '{policy.Name}': {failure.Message}{about}")
+            {
+                Clusters = target.ClusterName is null ? [] : [target.ClusterName],
+                Rule = policy.Name,
+            });
+            return;
+        }
+
+        foreach (var raw in outcome.Violations)
+        {
+            var on = subject ?? Find(target, raw.Object);
+            var location = on is null ? target.ClusterLocation : PathMapper.Locate(on.Body, raw.Path);
+            var severity = _options.Enforcement == Enforcement.Warn ? PolicySeverity.Warning : raw.Severity;
+            violations.Add(new PolicyViolation(policy.Name, raw.Control, severity, raw.Message, on?.Id, raw.Path, target.ClusterName, location, policy.File));
+        }
+    }
+
+    private static PolicySubject? Find(PolicyTarget target, ObjectReference? reference) =>
+        reference is null
+            ? null
+            : target.Objects.FirstOrDefault(o => (reference.Kind is null || o.Id.Kind == reference.Kind)
+                && o.Id.Name == reference.Name
+                && (reference.Namespace is null || o.Id.Namespace == reference.Namespace));
+
+    public void Dispose() => _runtimes.Dispose();
+}
