@@ -22,6 +22,8 @@ public static class EdgeOpsCli
             RenderCommand.Create(context),
             ClustersCommand.Create(context),
             DiffCommand.Create(context),
+            CheckCommand.Create(context),
+            TestCommand.Create(context),
         };
 
         var parse = root.Parse(args);

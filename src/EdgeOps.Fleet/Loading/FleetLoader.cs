@@ -219,6 +219,12 @@ public sealed class FleetLoader
             return null;
         }
 
+        return ReadCluster(map, diagnostics);
+    }
+
+    /// <summary>Reads a Cluster object from a mapping already parsed (such as one inside a policy test).</summary>
+    public static Cluster? ReadCluster(MappingNode map, DiagnosticBag diagnostics)
+    {
         var root = new FieldReader(map, FleetApi.ClusterKind, diagnostics);
         var apiVersion = root.String("apiVersion");
         var kind = root.String("kind");
