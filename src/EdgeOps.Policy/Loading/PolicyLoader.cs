@@ -238,7 +238,7 @@ public static partial class PolicyLoader
     {
         if (ex.InnerException is ParseErrorException parse)
         {
-            return new SourceLocation(file, Math.Max(1, parse.LineNumber), Math.Max(1, parse.Column));
+            return new SourceLocation(file, Math.Max(1, parse.LineNumber), parse.Column + 1); // Acornima columns are 0-based
         }
 
         var match = TrailingPosition().Match(ex.Message);
