@@ -36,7 +36,7 @@ internal static class PolicyHarness
     public static Cluster Cluster(string yaml)
     {
         var bag = new DiagnosticBag();
-        var cluster = Fleet.Loading.FleetLoader.ReadCluster("cluster.yaml", yaml, bag);
+        var cluster = EdgeOps.Fleet.Loading.FleetLoader.ReadCluster("cluster.yaml", yaml, bag);
         Assert.Empty(bag.ToSortedList());
         return cluster!;
     }

@@ -1,0 +1,98 @@
+using EdgeOps.Fleet.Model;
+using EdgeOps.Policy.Evaluation;
+
+namespace EdgeOps.Policy.Tests.Evaluation;
+
+/// <summary>
+/// The outcome cache reuses a result only where the policy would give the same one: same object,
+/// and the same values for every context field the policy read.
+/// </summary>
+public sealed class OutcomeCacheTests
+{
+    private static Cluster Cluster(string name, string tier, string country) =>
+        PolicyHarness.Cluster($"metadata:\n  name: {name}\n  labels:\n    tier: {tier}\n    country: {country}\n");
+
+    private static (PolicyEngine Engine, Func<Cluster, PolicyEvaluation> Run) Engine(string validateBody)
+    {
+        var source = $$"""
+            export const policy = { name: "p", severity: "error", match: { kinds: ["Pod"] } };
+            export function validate(object, ctx) {
+            {{validateBody}}
+            }
+            """;
+        var (set, diagnostics) = PolicyHarness.Load(("p.js", source));
+        Assert.Empty(diagnostics);
+        var engine = new PolicyEngine(set);
+        var objects = PolicyHarness.Objects(PolicyHarness.Pod);
+        return (engine, cluster => engine.Evaluate(StandaloneTarget.For(objects, cluster)));
+    }
+
+    [Fact]
+    public void PolicyThatIgnoresTheCluster_IsEvaluatedOncePerObject()
+    {
+        var (engine, run) = Engine("  return \"always\";");
+        using (engine)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                Assert.Single(run(Cluster($"c{i}", i % 2 == 0 ? "far" : "micro", "ES")).Violations);
+            }
+
+            Assert.Equal((1, 49), engine.Statistics);
+        }
+    }
+
+    [Fact]
+    public void PolicyThatReadsALabel_IsEvaluatedOncePerValueOfThatLabel()
+    {
+        var (engine, run) = Engine("  if (ctx.cluster.labels.tier === \"micro\") return \"robot\";");
+        using (engine)
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                var tier = (i % 3) switch { 0 => "far", 1 => "micro", _ => "near" };
+                var evaluation = run(Cluster($"c{i}", tier, i % 2 == 0 ? "ES" : "IT"));
+                Assert.Equal(tier == "micro" ? 1 : 0, evaluation.Violations.Length);
+            }
+
+            Assert.Equal(3, engine.Statistics.Evaluations);
+        }
+    }
+
+    [Fact]
+    public void PolicyThatReadsTheName_IsEvaluatedForEveryCluster()
+    {
+        var (engine, run) = Engine("  return ctx.cluster.name;");
+        using (engine)
+        {
+            Assert.Equal("a", Assert.Single(run(Cluster("a", "far", "ES")).Violations).Message);
+            Assert.Equal("b", Assert.Single(run(Cluster("b", "far", "ES")).Violations).Message);
+            Assert.Equal("a", Assert.Single(run(Cluster("a", "far", "ES")).Violations).Message);
+            Assert.Equal(2, engine.Statistics.Evaluations);
+        }
+    }
+
+    [Fact]
+    public void PolicyThatEnumeratesLabels_DependsOnTheKeySet()
+    {
+        var (engine, run) = Engine("  return Object.keys(ctx.cluster.labels).join(\",\");");
+        using (engine)
+        {
+            Assert.Equal("country,tier", Assert.Single(run(Cluster("a", "far", "ES")).Violations).Message);
+            var withSite = PolicyHarness.Cluster("metadata:\n  name: a\n  labels:\n    tier: far\n    country: ES\n    site: x\n");
+            Assert.Equal("country,site,tier", Assert.Single(run(withSite).Violations).Message);
+        }
+    }
+
+    [Fact]
+    public void PolicyThatChecksAMissingLabel_SeesItAppear()
+    {
+        var (engine, run) = Engine("  return ctx.cluster.labels.ring === undefined ? \"no ring\" : \"ring \" + ctx.cluster.labels.ring;");
+        using (engine)
+        {
+            Assert.Equal("no ring", Assert.Single(run(Cluster("a", "far", "ES")).Violations).Message);
+            var canary = PolicyHarness.Cluster("metadata:\n  name: a\n  labels:\n    tier: far\n    country: ES\n    ring: canary\n");
+            Assert.Equal("ring canary", Assert.Single(run(canary).Violations).Message);
+        }
+    }
+}
