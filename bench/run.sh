@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures edgeops validate: wall time and peak RSS, median of N runs, each against a baseline
-# (process start-up: `edgeops --version`) measured in the same run.
+# (process start-up: `edgeops --version`) measured in the same run; then the raw policy throughput
+# under Jint against Node on the same JavaScript.
 # Usage: bench/run.sh [runs=5] [clusters=5000] [workloads=40]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,11 @@ dotnet build bench/EdgeOps.Bench -c Release -v quiet -nologo >/dev/null
 edgeops=src/EdgeOps.Cli/bin/Release/net10.0/edgeops
 fleet="bench/out/fleet-${clusters}x${workloads}"
 if [ ! -f "$fleet/fleet.yaml" ]; then
-  dotnet run --no-build --project bench/EdgeOps.Bench -c Release -- generate-fleet --clusters "$clusters" --workloads "$workloads" --out "$fleet"
+  dotnet run --no-build --project bench/EdgeOps.Bench -c Release -- generate-fleet --clusters "$clusters" --workloads "$workloads" --out "$fleet" --policies none
+fi
+policy_fleet="bench/out/fleet-${clusters}x${workloads}-policies"
+if [ ! -f "$policy_fleet/fleet.yaml" ]; then
+  dotnet run --no-build --project bench/EdgeOps.Bench -c Release -- generate-fleet --clusters "$clusters" --workloads "$workloads" --out "$policy_fleet"
 fi
 
 measure() { # name, command...
@@ -34,3 +39,7 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}
 measure "baseline: edgeops --version" "$edgeops" --version
 measure "validate examples/fleet-repo (cold)" "$edgeops" validate examples/fleet-repo
 measure "validate ${clusters} clusters x ${workloads} workloads" "$edgeops" validate "$fleet"
+measure "validate ... with the built-in policy library" "$edgeops" validate "$policy_fleet"
+echo
+echo "policy throughput (10,000 varied Deployments, one thread; Jint vs Node on the same JavaScript):"
+dotnet run --no-build --project bench/EdgeOps.Bench -c Release -- policy-throughput --objects 10000

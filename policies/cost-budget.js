@@ -62,19 +62,20 @@ export function validateCluster(desired, ctx) {
     }
   }
 
+  // ctx.cluster.name is read only when reporting, so that results are shared between clusters alike
+  // in capacity and cost.
   const violations = [];
   const capacity = ctx.cluster.capacity || {};
-  const name = ctx.cluster.name;
   const target = biggest ? { object: biggest.object, path: `${biggest.path}.containers` } : {};
   const cpuCapacity = quantity.parse(capacity.cpu);
   if (!Number.isNaN(cpuCapacity) && cpu > cpuCapacity * headroom) {
     violations.push({ control: "cpuCapacity", ...target,
-      message: `workloads request ${cpu.toFixed(2)} CPU; ${name} has ${capacity.cpu} x ${headroom} headroom = ${(cpuCapacity * headroom).toFixed(2)}` });
+      message: `workloads request ${cpu.toFixed(2)} CPU; ${ctx.cluster.name} has ${capacity.cpu} x ${headroom} headroom = ${(cpuCapacity * headroom).toFixed(2)}` });
   }
   const memoryCapacity = quantity.parse(capacity.memory);
   if (!Number.isNaN(memoryCapacity) && memory > memoryCapacity * headroom) {
     violations.push({ control: "memoryCapacity", ...target,
-      message: `workloads request ${(memory / GIB).toFixed(2)} GiB memory; ${name} has ${capacity.memory} x ${headroom} headroom = ${(memoryCapacity * headroom / GIB).toFixed(2)} GiB` });
+      message: `workloads request ${(memory / GIB).toFixed(2)} GiB memory; ${ctx.cluster.name} has ${capacity.memory} x ${headroom} headroom = ${(memoryCapacity * headroom / GIB).toFixed(2)} GiB` });
   }
 
   const cost = ctx.cluster.cost;
@@ -83,7 +84,7 @@ export function validateCluster(desired, ctx) {
     ctx.report("monthlyCost", `${monthly.toFixed(2)} ${cost.currency}`);
     if (typeof cost.monthlyBudget === "number" && monthly > cost.monthlyBudget) {
       violations.push({ control: "monthlyBudget", ...target,
-        message: `estimated ${monthly.toFixed(2)} ${cost.currency}/month exceeds ${name}'s budget of ${cost.monthlyBudget} ${cost.currency}` });
+        message: `estimated ${monthly.toFixed(2)} ${cost.currency}/month exceeds ${ctx.cluster.name}'s budget of ${cost.monthlyBudget} ${cost.currency}` });
     }
   }
   return violations;

@@ -8,7 +8,7 @@ namespace EdgeOps.Bench;
 /// locations near their site, workloads placed by selectors, radii, geofences and devices, with
 /// values, variables and overlays. The same seed gives the same fleet.
 /// </summary>
-internal sealed class FleetGenerator(int clusterCount, int workloadCount, int seed)
+internal sealed class FleetGenerator(int clusterCount, int workloadCount, int seed, bool policies)
 {
     private static readonly (string Code, string Region, string Zone, double Lat, double Lon)[] Countries =
     [
@@ -19,6 +19,29 @@ internal sealed class FleetGenerator(int clusterCount, int workloadCount, int se
         ("AU", "oceania", "Australia/Sydney", -36.4, 145.4), ("CL", "americas", "America/Santiago", -34.6, -71.0),
         ("US", "americas", "America/Los_Angeles", 46.6, -120.5), ("ZA", "africa", "Africa/Johannesburg", -33.9, 19.1),
     ];
+
+    /// <summary>The whole built-in library, with parameters the generated fleet satisfies.</summary>
+    private const string PolicySettings = """
+          policies:
+            builtIn:
+              - pod-security-baseline
+              - pod-security-restricted
+              - image-provenance
+              - resources
+              - cost-budget
+              - data-residency
+              - device-access
+            parameters:
+              image-provenance:
+                allowedRegistries: [registry.example.com, ghcr.io/project-akri]
+                digestRequiredTiers: [micro]
+              data-residency:
+                classes:
+                  personal: [ES, IT, FR, PT, DE, PL, NL]
+              device-access:
+                devicePaths: {/dev/video: usb-camera}
+
+        """;
 
     private readonly Random _random = new(seed);
 
@@ -36,7 +59,7 @@ internal sealed class FleetGenerator(int clusterCount, int workloadCount, int se
                 syncInterval: 5m
                 healthTimeout: 5m
 
-            """);
+            """ + (policies ? PolicySettings : string.Empty));
         files++;
 
         for (var i = 0; i < clusterCount; i++)
@@ -71,7 +94,15 @@ internal sealed class FleetGenerator(int clusterCount, int workloadCount, int se
                 pod:
                   containers:
                     - name: broker
-                      image: ghcr.io/project-akri/akri/udev-video-broker:v0.13.8
+                      image: ghcr.io/project-akri/akri/udev-video-broker:v0.13.8@sha256:c995d7eb0bcae74cceddeca259d80cffdcf802d6b2a4c6e3d1d7a3b1c0c8a9f0
+                      securityContext:
+                        allowPrivilegeEscalation: false
+                        runAsNonRoot: true
+                        seccompProfile: {type: RuntimeDefault}
+                        capabilities: {drop: [ALL]}
+                      resources:
+                        requests: {cpu: 50m, memory: 64Mi}
+                        limits: {cpu: 200m, memory: 128Mi}
 
             """);
         Write(root, "devices/ip-camera.yaml", """
@@ -190,7 +221,7 @@ internal sealed class FleetGenerator(int clusterCount, int workloadCount, int se
               manifests: [manifests.yaml]
               values:
                 replicas: {1 + (w % 3)}
-                image: registry.example.com/team-{w % 7}/{name}:1.{w}.0
+                image: registry.example.com/team-{w % 7}/{name}:1.{w}.0@sha256:{Digest(name)}
             {placement}{overlay}
             """;
         var manifests = $$"""
@@ -218,9 +249,15 @@ internal sealed class FleetGenerator(int clusterCount, int workloadCount, int se
                   labels:
                     app: {{name}}
                 spec:
+                  securityContext:
+                    runAsNonRoot: true
+                    seccompProfile: {type: RuntimeDefault}
                   containers:
                     - name: main
                       image: ${values.image}
+                      securityContext:
+                        allowPrivilegeEscalation: false
+                        capabilities: {drop: [ALL]}
                       ports:
                         - containerPort: 8080
                       resources:
@@ -241,6 +278,9 @@ internal sealed class FleetGenerator(int clusterCount, int workloadCount, int se
             """;
         return (workload, manifests);
     }
+
+    private static string Digest(string text) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     private static void Write(string root, string path, string content)
     {

@@ -30,7 +30,8 @@ const sc = (container) => container.securityContext || {};
 const podSc = (pod) => pod.spec.securityContext || {};
 const isWindows = (pod) => pod.spec.os && pod.spec.os.name === "windows";
 const label = (c) => `${c.type === "containers" ? "container" : c.type === "initContainers" ? "init container" : "ephemeral container"} "${c.container.name}"`;
-const each = (pod) => containers(pod.spec, pod.path);
+// The containers of a pod, computed once per pod for all the checks.
+const each = (pod) => pod.containers || (pod.containers = containers(pod.spec, pod.path));
 const usesHostProcess = (pod) =>
   (podSc(pod).windowsOptions || {}).hostProcess === true || each(pod).some((c) => (sc(c.container).windowsOptions || {}).hostProcess === true);
 

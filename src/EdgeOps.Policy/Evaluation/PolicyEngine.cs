@@ -94,8 +94,9 @@ public sealed class PolicyEngine : IDisposable
         for (var p = 0; p < _set.Policies.Length; p++)
         {
             var policy = _set.Policies[p];
-            if (!policy.HasValidateCluster)
+            if (!policy.HasValidateCluster || target.Cluster is null)
             {
+                // Cluster-level policies judge a cluster; without one (edgeops check) they have nothing to judge.
                 continue;
             }
 

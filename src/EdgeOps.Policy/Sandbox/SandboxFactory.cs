@@ -63,15 +63,13 @@ internal static class SandboxFactory
               v.severity = severity;
               sink.push(v);
             };
-            const trackedCluster = track(cluster, "cluster", log);
-            const trackedWorkload = track(workload, "workload", log);
-            const trackedWorkloads = track(workloads, "workloads", log);
-            const trackedFleet = track(fleet, "fleet", log);
+            // Proxies are made only for what a policy touches: most never look at the context.
+            let trackedCluster, trackedWorkload, trackedWorkloads, trackedFleet;
             return Object.freeze({
-              get cluster() { log.cluster = true; return trackedCluster; },
-              get workload() { log.workload = true; return trackedWorkload; },
-              get workloads() { log.workloads = true; return trackedWorkloads; },
-              get fleet() { log.fleet = true; return trackedFleet; },
+              get cluster() { log.cluster = true; return trackedCluster === undefined ? (trackedCluster = track(cluster, "cluster", log)) : trackedCluster; },
+              get workload() { log.workload = true; return trackedWorkload === undefined ? (trackedWorkload = track(workload, "workload", log)) : trackedWorkload; },
+              get workloads() { log.workloads = true; return trackedWorkloads === undefined ? (trackedWorkloads = track(workloads, "workloads", log)) : trackedWorkloads; },
+              get fleet() { log.fleet = true; return trackedFleet === undefined ? (trackedFleet = track(fleet, "fleet", log)) : trackedFleet; },
               params: params,
               now: now,
               deny: add("error"),
