@@ -15,13 +15,13 @@ namespace EdgeOps.Bench;
 /// </summary>
 internal static class PolicyThroughput
 {
-    public static int Run(int count, string repoRoot)
+    public static int Run(int count, string repoRoot, IReadOnlyList<string> only)
     {
         var documents = Enumerable.Range(0, count).Select(Deployment).ToList();
         var yaml = string.Join("---\n", documents);
         var bag = new DiagnosticBag();
         var objects = StandaloneTarget.Read("deployments.yaml", yaml, bag);
-        var set = PolicyLoader.Load(BuiltInModules.PolicyNames.Select(PolicySourceFile.BuiltInPolicy), bag);
+        var set = PolicyLoader.Load(BuiltInModules.PolicyNames.Where(n => only.Count == 0 || only.Contains(n)).Select(PolicySourceFile.BuiltInPolicy), bag);
         if (bag.HasErrors)
         {
             Console.Error.WriteLine(string.Join("\n", bag.ToSortedList()));

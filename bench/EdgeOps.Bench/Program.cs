@@ -2,7 +2,7 @@ using System.Globalization;
 using EdgeOps.Bench;
 
 // Benchmarks for EdgeOps. Commands:
-//   policy-throughput [--objects N]
+//   policy-throughput [--objects N] [--policy NAME]...
 //       the built-in policy library over N varied Deployments on one thread, under Jint and under Node.
 //   generate-fleet --clusters N --workloads M --out DIR [--seed S] [--policies builtin|none]
 //       writes a valid, varied synthetic fleet (labels, locations, overlays, values, device configs),
@@ -15,14 +15,27 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
 
 if (args[0] == "policy-throughput")
 {
-    var count = args.Length > 2 && args[1] == "--objects" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10_000;
+    var count = 10_000;
+    var only = new List<string>();
+    for (var i = 1; i + 1 < args.Length; i += 2)
+    {
+        if (args[i] == "--objects")
+        {
+            count = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+        }
+        else if (args[i] == "--policy")
+        {
+            only.Add(args[i + 1]);
+        }
+    }
+
     var root = AppContext.BaseDirectory;
     while (!File.Exists(Path.Combine(root, "EdgeOps.sln")))
     {
         root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the EdgeOps checkout");
     }
 
-    return PolicyThroughput.Run(count, root);
+    return PolicyThroughput.Run(count, root, only);
 }
 
 if (args[0] != "generate-fleet")

@@ -31,12 +31,14 @@ internal sealed class PolicyRuntime
     private readonly JsValue[] _parameters;
     private readonly JsValue _now;
     private readonly Dictionary<string, JsValue> _values = new(StringComparer.Ordinal);
+    private readonly JsValues _builder;
 
     public PolicyRuntime(PolicySet set, PolicyLimits limits, DateTimeOffset now, IReadOnlyList<Node?> parameters, CancellationToken cancellationToken)
     {
         _policies = set.Policies;
         _engine = SandboxFactory.Create(limits, now, cancellationToken);
         _json = new JsonParser(_engine);
+        _builder = new JsValues(_engine);
         var host = (ObjectInstance)_engine.GetValue("__edgeops");
         _invoke = host.Get("invoke");
         _freeze = host.Get("freeze");
@@ -51,7 +53,7 @@ internal sealed class PolicyRuntime
             var exports = _engine.Modules.Import(policy.Specifier);
             _validate[i] = exports.Get("validate");
             _validateCluster[i] = exports.Get("validateCluster");
-            _parameters[i] = parameters[i] is { } p ? Freeze(_json.Parse(JsonText.Write(p))) : Freeze(_json.Parse("{}"));
+            _parameters[i] = parameters[i] is { } p ? _builder.From(p, freeze: true) : Freeze(_json.Parse("{}"));
         }
     }
 
@@ -68,7 +70,7 @@ internal sealed class PolicyRuntime
             _values.Clear();
         }
 
-        value = Freeze(_json.Parse(JsonText.Write(node)));
+        value = _builder.From(node, freeze: true);
         _values[hash] = value;
         return value;
     }
@@ -89,7 +91,7 @@ internal sealed class PolicyRuntime
             _values.Clear();
         }
 
-        value = _json.Parse(JsonText.Write(node));
+        value = _builder.From(node, freeze: false);
         _values[hash] = value;
         return value;
     }
