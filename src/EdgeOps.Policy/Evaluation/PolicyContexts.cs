@@ -39,7 +39,23 @@ public static class PolicyContexts
                 ("metered", ScalarNode.Bool(network.Metered, Nowhere)),
                 ("bandwidthKbps", network.BandwidthKbps is { } kbps ? ScalarNode.Int(kbps, Nowhere) : Null()))),
             ("devices", Map([.. devices.OrderBy(d => d.Item1, StringComparer.Ordinal).Select(d => (d.Item1, (Node)ScalarNode.Int(d.Item2, Nowhere)))])),
-            ("values", cluster.Values));
+            ("values", cluster.Values),
+            ("facts", Facts(facts)));
+    }
+
+    /// <summary>What the cluster reported about itself at run time (live location, discovered devices); empty in CI.</summary>
+    private static MappingNode Facts(ClusterFacts? facts)
+    {
+        if (facts is null || facts == ClusterFacts.None)
+        {
+            return Map();
+        }
+
+        return Map(
+            ("location", facts.Location is { } at ? Map(("lat", Num(at.Lat)), ("lon", Num(at.Lon))) : Null()),
+            ("devices", facts.Devices is { } devices
+                ? Map([.. devices.Select(d => (d.Key, (Node)ScalarNode.Int(d.Value, Nowhere)))])
+                : Null()));
     }
 
     public static MappingNode Workload(Workload workload) => Map(

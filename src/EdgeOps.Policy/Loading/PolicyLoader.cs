@@ -24,9 +24,10 @@ public static partial class PolicyLoader
     {
         var loaded = new List<PolicyDefinition>();
         var byName = new Dictionary<string, PolicyDefinition>(StringComparer.Ordinal);
+        var engine = new Lazy<Engine>(() => SandboxFactory.Create(PolicyLimits.Default, DateTimeOffset.UnixEpoch, CancellationToken.None));
         foreach (var file in files)
         {
-            var policy = LoadOne(file, diagnostics);
+            var policy = LoadOne(file, engine, diagnostics);
             if (policy is null)
             {
                 continue;
@@ -54,7 +55,7 @@ public static partial class PolicyLoader
         }
     }
 
-    private static PolicyDefinition? LoadOne(PolicySourceFile file, DiagnosticBag diagnostics)
+    private static PolicyDefinition? LoadOne(PolicySourceFile file, Lazy<Engine> inspector, DiagnosticBag diagnostics)
     {
         Prepared<Module> module;
         try
@@ -72,7 +73,8 @@ public static partial class PolicyLoader
             return null;
         }
 
-        var engine = SandboxFactory.Create(PolicyLimits.Default, DateTimeOffset.UnixEpoch, CancellationToken.None);
+        // One engine reads every policy's declaration; each policy is its own module in it.
+        var engine = inspector.Value;
         ObjectInstance exports;
         try
         {
