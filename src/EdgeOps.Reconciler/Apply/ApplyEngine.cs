@@ -113,10 +113,19 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
             }
         }
 
-        var inventory = new Inventory(options.Revision, [.. entries.Values]);
-        await store.SaveAsync(inventory, cancellationToken).ConfigureAwait(false);
+        var inventory = new Inventory(options.Revision, [.. entries.Values.OrderBy(e => e.Kind, StringComparer.Ordinal).ThenBy(e => e.Namespace, StringComparer.Ordinal).ThenBy(e => e.Name, StringComparer.Ordinal)]);
+        if (!Same(inventory, previous))
+        {
+            await store.SaveAsync(inventory, cancellationToken).ConfigureAwait(false);
+        }
+
         return new ApplyResult(new ChangeSet([.. changes]), inventory);
     }
+
+    private static bool Same(Inventory a, Inventory b) =>
+        (a.Revision ?? string.Empty) == (b.Revision ?? string.Empty)
+        && a.Entries.Length == b.Entries.Length
+        && a.Entries.OrderBy(e => e.ToString(), StringComparer.Ordinal).SequenceEqual(b.Entries.OrderBy(e => e.ToString(), StringComparer.Ordinal));
 
     /// <summary>The inventory as stored in the cluster.</summary>
     public Task<Inventory> InventoryAsync(CancellationToken cancellationToken) => store.LoadAsync(cancellationToken);
@@ -264,13 +273,51 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
 
     private static PreparedObject Prepare(RenderedObject o)
     {
-        var text = JsonText.Write(o.Body);
+        var json = (JsonObject)JsonNode.Parse(JsonText.Write(o.Body))!;
+        DefaultPortProtocols(json);
+        var text = json.ToJsonString();
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         var annotations = (o.Body["metadata"] as MappingNode)?["annotations"] as MappingNode;
-        return new PreparedObject(o.Id, text, (JsonObject)JsonNode.Parse(text)!, hash, o.Stage,
+        return new PreparedObject(o.Id, text, json, hash, o.Stage,
             annotations?.GetString(ApplyOptions.ForceConflictsAnnotation) == "true",
             annotations?.GetString(ApplyOptions.RecreateAnnotation) == "true",
             o.Body.Location);
+    }
+
+    /// <summary>
+    /// Ports are lists keyed by port and protocol, and servers before Kubernetes 1.21 reject a server-side
+    /// apply whose port omits the protocol; it defaults to TCP anyway, so say so.
+    /// </summary>
+    private static void DefaultPortProtocols(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, value) in obj.ToList())
+                {
+                    if (key == "ports" && value is JsonArray ports)
+                    {
+                        foreach (var port in ports.OfType<JsonObject>())
+                        {
+                            if ((port.ContainsKey("containerPort") || port.ContainsKey("port")) && !port.ContainsKey("protocol"))
+                            {
+                                port["protocol"] = "TCP";
+                            }
+                        }
+                    }
+
+                    DefaultPortProtocols(value);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    DefaultPortProtocols(item);
+                }
+
+                break;
+        }
     }
 
     private sealed record PreparedObject(ObjectIdentity Id, string Text, JsonObject Json, string Hash, int Stage, bool ForceConflicts, bool RecreateOnImmutable, SourceLocation Location);

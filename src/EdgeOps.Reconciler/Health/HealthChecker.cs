@@ -78,35 +78,35 @@ public sealed class HealthChecker(KubeApi api)
         switch (id.Kind)
         {
             case "Deployment" when id.Group == "apps":
-            {
-                var want = Int(spec, "replicas", 1);
-                if (Condition(live, "Progressing") == "False" && ConditionReason(live, "Progressing") == "ProgressDeadlineExceeded")
                 {
-                    return (HealthStatus.Failed, "progress deadline exceeded");
+                    var want = Int(spec, "replicas", 1);
+                    if (Condition(live, "Progressing") == "False" && ConditionReason(live, "Progressing") == "ProgressDeadlineExceeded")
+                    {
+                        return (HealthStatus.Failed, "progress deadline exceeded");
+                    }
+
+                    return observed >= generation && Int(status, "updatedReplicas") >= want && Int(status, "availableReplicas") >= want && Int(status, "replicas") <= want
+                        ? (HealthStatus.Healthy, "available")
+                        : (HealthStatus.Progressing, $"{Int(status, "availableReplicas")}/{want} replicas available");
                 }
 
-                return observed >= generation && Int(status, "updatedReplicas") >= want && Int(status, "availableReplicas") >= want && Int(status, "replicas") <= want
-                    ? (HealthStatus.Healthy, "available")
-                    : (HealthStatus.Progressing, $"{Int(status, "availableReplicas")}/{want} replicas available");
-            }
-
             case "StatefulSet" when id.Group == "apps":
-            {
-                var want = Int(spec, "replicas", 1);
-                var current = status?["currentRevision"]?.ToString();
-                var update = status?["updateRevision"]?.ToString();
-                return observed >= generation && Int(status, "readyReplicas") >= want && (update is null || current == update)
-                    ? (HealthStatus.Healthy, "ready")
-                    : (HealthStatus.Progressing, $"{Int(status, "readyReplicas")}/{want} replicas ready");
-            }
+                {
+                    var want = Int(spec, "replicas", 1);
+                    var current = status?["currentRevision"]?.ToString();
+                    var update = status?["updateRevision"]?.ToString();
+                    return observed >= generation && Int(status, "readyReplicas") >= want && (update is null || current == update)
+                        ? (HealthStatus.Healthy, "ready")
+                        : (HealthStatus.Progressing, $"{Int(status, "readyReplicas")}/{want} replicas ready");
+                }
 
             case "DaemonSet" when id.Group == "apps":
-            {
-                var want = Int(status, "desiredNumberScheduled");
-                return observed >= generation && Int(status, "updatedNumberScheduled") >= want && Int(status, "numberAvailable") >= want
-                    ? (HealthStatus.Healthy, "available")
-                    : (HealthStatus.Progressing, $"{Int(status, "numberAvailable")}/{want} pods available");
-            }
+                {
+                    var want = Int(status, "desiredNumberScheduled");
+                    return observed >= generation && Int(status, "updatedNumberScheduled") >= want && Int(status, "numberAvailable") >= want
+                        ? (HealthStatus.Healthy, "available")
+                        : (HealthStatus.Progressing, $"{Int(status, "numberAvailable")}/{want} pods available");
+                }
 
             case "Job" when id.Group == "batch":
                 if (Condition(live, "Failed") == "True")

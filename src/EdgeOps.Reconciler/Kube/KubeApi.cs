@@ -186,12 +186,12 @@ public sealed class KubeApi : IDisposable
                 using var response = await _client.HttpClient.SendAsync(request, timeout.Token).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
                 var status = response.StatusCode;
-                if (!IsTransient(status))
+                if (!IsTransient(status) || IsPermanentServerError(text))
                 {
                     return new KubeResponse(status, Parse(text));
                 }
 
-                failure = $"HTTP {(int)status}";
+                failure = $"HTTP {(int)status}{(Parse(text)?["message"] is { } m ? $" ({m})" : string.Empty)}";
                 if (response.Headers.RetryAfter?.Delta is { } after)
                 {
                     retryAfter = after;
@@ -216,6 +216,9 @@ public sealed class KubeApi : IDisposable
     private static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway
             or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+
+    /// <summary>A 500 that repeating cannot fix: the server cannot merge the applied configuration.</summary>
+    private static bool IsPermanentServerError(string text) => text.Contains("failed to create typed patch object", StringComparison.Ordinal);
 
     private static JsonNode? Parse(string text)
     {
