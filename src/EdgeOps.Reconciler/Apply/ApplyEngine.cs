@@ -61,6 +61,11 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
                 {
                     return (item, change: await ApplyOneAsync(item, previous.Find(item.Id), options, cancellationToken).ConfigureAwait(false));
                 }
+                catch (KubeUnavailableException ex)
+                {
+                    // Retries are exhausted for this object: say so and carry on with the others.
+                    return (item, change: new ObjectChange(item.Id, ChangeAction.Failed, $"API server unavailable: {ex.Message}", item.Location));
+                }
                 finally
                 {
                     gate.Release();
@@ -99,7 +104,16 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
                 .OrderByDescending(e => KindOrder.Stage(e.Id, e.Namespace is null));
             foreach (var entry in leaving)
             {
-                var change = await PruneAsync(entry, options, cancellationToken).ConfigureAwait(false);
+                ObjectChange? change;
+                try
+                {
+                    change = await PruneAsync(entry, options, cancellationToken).ConfigureAwait(false);
+                }
+                catch (KubeUnavailableException ex)
+                {
+                    change = new ObjectChange(entry.Id, ChangeAction.Failed, $"API server unavailable: {ex.Message}");
+                }
+
                 if (change is null)
                 {
                     continue;
@@ -121,6 +135,15 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
 
         return new ApplyResult(new ChangeSet([.. changes]), inventory);
     }
+
+    /// <summary>
+    /// Returns the cluster to a previous revision: its objects are applied again (fields the failed
+    /// revision added are dropped, since server-side apply removes what the manager no longer sets)
+    /// and everything the failed attempt created is pruned, because it is in the inventory and not in
+    /// the previous desired state.
+    /// </summary>
+    public Task<ApplyResult> RollbackAsync(IReadOnlyList<RenderedObject> previous, ApplyOptions options, CancellationToken cancellationToken) =>
+        ApplyAsync(previous, options with { Prune = true }, cancellationToken);
 
     private static bool Same(Inventory a, Inventory b) =>
         (a.Revision ?? string.Empty) == (b.Revision ?? string.Empty)
