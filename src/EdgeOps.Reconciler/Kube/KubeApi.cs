@@ -207,7 +207,8 @@ public sealed class KubeApi : IDisposable
                 throw new KubeUnavailableException($"{method} {path}: {failure} after {attempt} attempts");
             }
 
-            var wait = retryAfter is { } ra ? Min(ra, _options.MaxBackoff) : delay;
+            // The server's Retry-After wins over our own backoff (bounded, so a bad header cannot stall a pass).
+            var wait = retryAfter is { } ra ? Min(ra, TimeSpan.FromSeconds(30)) : delay;
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
             delay = Min(delay * 2, _options.MaxBackoff);
         }

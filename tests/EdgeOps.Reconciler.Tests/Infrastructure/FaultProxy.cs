@@ -42,7 +42,10 @@ public sealed class FaultProxy : IAsyncDisposable
 
     public Uri Uri { get; }
 
-    /// <summary>Decides the fault for the n-th request (1-based).</summary>
+    /// <summary>
+    /// Decides the fault for the n-th request (1-based). Drop forwards the request and then cuts the
+    /// connection in the middle of the answer: the effect happened, the client cannot know it.
+    /// </summary>
     public Func<int, HttpListenerRequest, FaultKind> Plan { get; set; }
 
     public TimeSpan Delay { get; set; } = TimeSpan.FromMilliseconds(300);
@@ -105,9 +108,6 @@ public sealed class FaultProxy : IAsyncDisposable
                     response.Headers["Retry-After"] = "1";
                     await WriteAsync(response, """{"kind":"Status","apiVersion":"v1","status":"Failure","message":"injected throttling","reason":"TooManyRequests","code":429}""").ConfigureAwait(false);
                     return;
-                case FaultKind.Drop:
-                    response.Abort();
-                    return;
                 case FaultKind.Delay:
                     await Task.Delay(Delay).ConfigureAwait(false);
                     break;
@@ -142,6 +142,16 @@ public sealed class FaultProxy : IAsyncDisposable
             response.StatusCode = (int)upstream.StatusCode;
             response.ContentType = upstream.Content.Headers.ContentType?.ToString();
             var bytes = await upstream.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+            if (fault == FaultKind.Drop)
+            {
+                // The request took effect upstream, but the connection dies halfway through the
+                // answer: the client must retry without knowing whether it worked.
+                response.ContentLength64 = bytes.Length + 1024;
+                await response.OutputStream.WriteAsync(bytes.AsMemory(0, Math.Min(8, bytes.Length))).ConfigureAwait(false);
+                response.Abort();
+                return;
+            }
+
             response.ContentLength64 = bytes.Length;
             await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
             response.Close();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using EdgeOps.Tests;
 using k8s;
 
 namespace EdgeOps.Reconciler.Tests.Infrastructure;
@@ -124,7 +123,13 @@ public sealed class KubeServer : IAsyncDisposable
             return assets;
         }
 
-        var script = Path.Combine(RepoPaths.Root, "scripts", "kube-test-env.sh");
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "EdgeOps.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("cannot find the checkout (EdgeOps.sln)");
+        }
+
+        var script = Path.Combine(root, "scripts", "kube-test-env.sh");
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(script);
         using var process = Process.Start(psi)!;
@@ -265,16 +270,3 @@ public sealed class KubeServer : IAsyncDisposable
         }
     }
 }
-
-/// <summary>One API server for every test in the "kube" collection.</summary>
-public sealed class KubeServerFixture : IAsyncLifetime
-{
-    public KubeServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await KubeServer.StartAsync().ConfigureAwait(false);
-
-    public async Task DisposeAsync() => await Server.DisposeAsync().ConfigureAwait(false);
-}
-
-[CollectionDefinition("kube")]
-public sealed class KubeCollection : ICollectionFixture<KubeServerFixture>;
