@@ -2,6 +2,8 @@ using System.Globalization;
 using EdgeOps.Bench;
 
 // Benchmarks for EdgeOps. Commands:
+//   apply [--objects N]
+//       server-side apply of N objects into an empty namespace on the test API server, then a no-op pass.
 //   policy-throughput [--objects N] [--policy NAME]...
 //       the built-in policy library over N varied Deployments on one thread, under Jint and under Node.
 //   generate-fleet --clusters N --workloads M --out DIR [--seed S] [--policies builtin|none]
@@ -11,6 +13,12 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine("usage: EdgeOps.Bench generate-fleet --clusters N --workloads M --out DIR [--seed S] [--policies builtin|none]");
     return args.Length == 0 ? 2 : 0;
+}
+
+if (args[0] == "apply")
+{
+    var objects = args.Length > 2 && args[1] == "--objects" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
+    return await ApplyBenchmark.RunAsync(objects, rounds: 5);
 }
 
 if (args[0] == "policy-throughput")

@@ -25,6 +25,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private readonly List<long> _times = [];
     private int _sequence;
 
     public FaultProxy(Uri target, Func<int, HttpListenerRequest, FaultKind>? plan = null)
@@ -61,6 +62,30 @@ public sealed class FaultProxy : IAsyncDisposable
     }
 
     public int Writes => Count("PATCH") + Count("POST") + Count("PUT") + Count("DELETE");
+
+    /// <summary>The most requests forwarded within any one second.</summary>
+    public int PeakRequestsPerSecond
+    {
+        get
+        {
+            lock (_counts)
+            {
+                var peak = 0;
+                var start = 0;
+                for (var end = 0; end < _times.Count; end++)
+                {
+                    while (_times[end] - _times[start] >= 1000)
+                    {
+                        start++;
+                    }
+
+                    peak = Math.Max(peak, end - start + 1);
+                }
+
+                return peak;
+            }
+        }
+    }
 
     private async Task AcceptAsync()
     {
@@ -116,6 +141,7 @@ public sealed class FaultProxy : IAsyncDisposable
             lock (_counts)
             {
                 _counts[request.HttpMethod] = _counts.GetValueOrDefault(request.HttpMethod) + 1;
+                _times.Add(Environment.TickCount64);
             }
 
             using var forward = new HttpRequestMessage(new HttpMethod(request.HttpMethod), new Uri(_target, request.RawUrl));

@@ -81,7 +81,7 @@ public sealed class KubeServer : IAsyncDisposable
             "--cert-dir", Path.Combine(_directory, "certs"),
             "--token-auth-file", tokens,
             "--authorization-mode", "RBAC",
-            "--service-cluster-ip-range", "10.0.0.0/24",
+            "--service-cluster-ip-range", "10.0.0.0/16",
             "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
             "--service-account-key-file", publicKey,
             "--service-account-signing-key-file", privateKey,
