@@ -2,14 +2,14 @@
 // only where the cluster declares the device, and preferably through a DeviceConfig broker.
 //
 // parameters: { devicePaths: { "/dev/video": "usb-camera", "/dev/ttyACM": "gnss" } }   path prefix -> device class
-import { podSpecs, containers } from "edgeops";
+import { podSpecs, containers, POD_KINDS } from "edgeops";
 
 export const policy = {
   name: "device-access",
   description: "Host device access only where the cluster declares the device, preferably through a DeviceConfig broker",
   severity: "error",
   controls: ["deviceDeclared", "privilegedDevice", "brokered"],
-  match: { kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate", "Configuration"] },
+  match: { kinds: POD_KINDS },
 };
 
 function classFor(path, devicePaths) {

@@ -5,14 +5,14 @@
 //   allowedRegistries: ["ghcr.io/pomona-robotics", "registry.k8s.io"]   registry or registry/path prefixes
 //   registriesByLabel: { "country=NZ": ["nz.registry.example.com"] }    more prefixes for clusters with a label
 //   digestRequiredTiers: ["micro"]                                       tiers (label "tier") needing digests
-import { podSpecs, containers, image } from "edgeops";
+import { podSpecs, containers, image, POD_KINDS } from "edgeops";
 
 export const policy = {
   name: "image-provenance",
   description: "Images from allowed registries, with a pinned tag, and by digest where the tier requires it",
   severity: "error",
   controls: ["allowedRegistry", "pinnedTag", "digestRequired"],
-  match: { kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate", "Configuration"] },
+  match: { kinds: POD_KINDS },
 };
 
 function allowedPrefixes(ctx) {

@@ -1,6 +1,6 @@
 // Pod Security Standards, baseline: blocks known privilege escalations. Every violation names the
 // pod-security-admission check it breaks.
-import { podSpecs } from "edgeops";
+import { podSpecs, POD_KINDS } from "edgeops";
 import { evaluate, BASELINE_CONTROLS } from "edgeops/pss";
 
 export const policy = {
@@ -8,7 +8,7 @@ export const policy = {
   description: "Pod Security Standards (baseline, Kubernetes v1.37) for the pod spec inside every workload kind",
   severity: "error",
   controls: BASELINE_CONTROLS,
-  match: { kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate", "Configuration"] },
+  match: { kinds: POD_KINDS },
 };
 
 export function validate(object) {

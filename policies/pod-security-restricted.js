@@ -1,5 +1,5 @@
 // Pod Security Standards, restricted: current pod hardening best practice, on top of baseline.
-import { podSpecs } from "edgeops";
+import { podSpecs, POD_KINDS } from "edgeops";
 import { evaluate, RESTRICTED_CONTROLS } from "edgeops/pss";
 
 export const policy = {
@@ -7,7 +7,7 @@ export const policy = {
   description: "Pod Security Standards (restricted, Kubernetes v1.37): baseline plus the restricted controls",
   severity: "error",
   controls: RESTRICTED_CONTROLS,
-  match: { kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate", "Configuration"] },
+  match: { kinds: POD_KINDS },
 };
 
 export function validate(object) {

@@ -1,13 +1,13 @@
 // Resource requests and limits: every container (and init container) says how much CPU and memory
 // it needs and may use, so the scheduler, the cost estimate and the capacity check can trust them.
-import { podSpecs, containers, quantity } from "edgeops";
+import { podSpecs, containers, quantity, POD_KINDS } from "edgeops";
 
 export const policy = {
   name: "resources",
   description: "CPU and memory requests and limits on every container",
   severity: "error",
   controls: ["cpuRequest", "memoryRequest", "cpuLimit", "memoryLimit"],
-  match: { kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate", "Configuration"] },
+  match: { kinds: POD_KINDS },
 };
 
 const CHECKS = [

@@ -2,6 +2,9 @@
 //   import { podSpecs, containers, quantity, geo, image, semver } from "edgeops";
 // Pure functions over plain JSON data: no I/O, no clock, no randomness.
 
+/** Every kind podSpecs() finds a pod spec in: for a policy's match.kinds. */
+export const POD_KINDS = Object.freeze(["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "PodTemplate", "Configuration"]);
+
 const POD_TEMPLATE_PATHS = {
   Deployment: ["spec", "template"],
   StatefulSet: ["spec", "template"],
