@@ -1,0 +1,251 @@
+using System.Text.RegularExpressions;
+using LibGit2Sharp;
+
+namespace EdgeOps.Reconciler.Source;
+
+/// <summary>The outcome of a sync: the head the repository's branch points at, and whether the remote answered.</summary>
+public sealed record SourceState(string? Revision, bool Online, string? Error)
+{
+    public bool HasRevision => Revision is not null;
+}
+
+/// <summary>Why a fetched head may not be used.</summary>
+public enum HeadVerdict
+{
+    Accept,
+    Unchanged,
+    NotDescendant,
+}
+
+/// <summary>
+/// Pulls the fleet repo into a local bare clone (LibGit2Sharp) that survives restarts and serves the
+/// fleet when the remote cannot be reached. Full clones with incremental fetches: shallow clones work
+/// only over http(s) and a fetch into a shallow clone corrupts it. A clone is made in a temporary
+/// folder and moved into place, so a half-written cache is never taken for a good one; a cache that
+/// will not open is rebuilt. Credentials come from a file or the environment and never reach a
+/// message: URLs are shown without their user information.
+/// </summary>
+public sealed partial class GitSource(GitSourceOptions options)
+{
+    public string CacheDirectory => options.CacheDirectory;
+
+    /// <summary>The URL as it may be shown: without user name or password.</summary>
+    public string DisplayUrl => Redact(options.Url);
+
+    /// <summary>Clones or fetches; on failure keeps what the cache already has.</summary>
+    public SourceState Sync()
+    {
+        try
+        {
+            FetchOrClone();
+        }
+        catch (LibGit2SharpException ex)
+        {
+            if (!RemoteReachable())
+            {
+                return new SourceState(SafeHead(), Online: false, $"cannot reach {DisplayUrl}: {Redact(ex.Message)}");
+            }
+
+            // The remote answers, so the fault is in the cache: rebuild it.
+            try
+            {
+                DeleteCache();
+                FetchOrClone();
+            }
+            catch (LibGit2SharpException again)
+            {
+                return new SourceState(SafeHead(), Online: false, $"cannot sync from {DisplayUrl}: {Redact(again.Message)}");
+            }
+        }
+
+        var head = SafeHead();
+        return head is null
+            ? new SourceState(null, Online: true, $"branch '{options.Branch}' does not exist on {DisplayUrl}")
+            : new SourceState(head, Online: true, null);
+    }
+
+    private void FetchOrClone()
+    {
+        using var cached = OpenCache();
+        if (cached is null)
+        {
+            Clone();
+            using var fresh = new Repository(options.CacheDirectory);
+            Commands.Fetch(fresh, "origin", ["+refs/heads/*:refs/heads/*"], FetchOptions(), null);
+        }
+        else
+        {
+            Commands.Fetch(cached, "origin", ["+refs/heads/*:refs/heads/*"], FetchOptions(), null);
+        }
+    }
+
+    private bool RemoteReachable()
+    {
+        try
+        {
+            _ = Repository.ListRemoteReferences(options.Url, FetchOptions().CredentialsProvider).Take(1).ToList();
+            return true;
+        }
+        catch (LibGit2SharpException)
+        {
+            return false;
+        }
+    }
+
+    private string? SafeHead()
+    {
+        try
+        {
+            return Head();
+        }
+        catch (LibGit2SharpException)
+        {
+            return null;
+        }
+    }
+
+    private void DeleteCache()
+    {
+        if (Directory.Exists(options.CacheDirectory))
+        {
+            Directory.Delete(options.CacheDirectory, recursive: true);
+        }
+    }
+
+    /// <summary>The commit the branch points at in the cache, or null.</summary>
+    public string? Head()
+    {
+        using var repository = OpenCache();
+        return repository?.Refs[$"refs/heads/{options.Branch}"]?.ResolveToDirectReference()?.TargetIdentifier;
+    }
+
+    /// <summary>
+    /// Whether moving from <paramref name="applied"/> to <paramref name="candidate"/> goes forward in
+    /// history. A head that is not a descendant of what runs (a force-push back in time, an old commit
+    /// replayed) is refused unless the operator allows it.
+    /// </summary>
+    public HeadVerdict Judge(string candidate, string? applied)
+    {
+        if (applied is null)
+        {
+            return HeadVerdict.Accept;
+        }
+
+        if (candidate == applied)
+        {
+            return HeadVerdict.Unchanged;
+        }
+
+        using var repository = OpenCache() ?? throw new InvalidOperationException("no cache to judge revisions in");
+        var next = repository.Lookup<Commit>(candidate);
+        var current = repository.Lookup<Commit>(applied);
+        if (next is null || current is null)
+        {
+            return HeadVerdict.NotDescendant; // the applied revision is gone from history
+        }
+
+        var mergeBase = repository.ObjectDatabase.FindMergeBase(next, current);
+        return mergeBase?.Sha == current.Sha ? HeadVerdict.Accept : HeadVerdict.NotDescendant;
+    }
+
+    /// <summary>Opens the cache for reading a revision's tree (the caller disposes it).</summary>
+    public Repository Open() => OpenCache() ?? throw new InvalidOperationException($"no fleet repo cache at {options.CacheDirectory}");
+
+    private Repository? OpenCache()
+    {
+        if (!Directory.Exists(options.CacheDirectory))
+        {
+            return null;
+        }
+
+        try
+        {
+            if (Repository.IsValid(options.CacheDirectory))
+            {
+                var repository = new Repository(options.CacheDirectory);
+                if (repository.Network.Remotes["origin"] is not null && Readable(repository))
+                {
+                    return repository;
+                }
+
+                repository.Dispose();
+            }
+        }
+        catch (LibGit2SharpException)
+        {
+            // fall through: rebuilt below
+        }
+
+        // Corrupt or half-written: rebuild from scratch.
+        Directory.Delete(options.CacheDirectory, recursive: true);
+        return null;
+    }
+
+    /// <summary>Whether the cache's refs and the branch's commit and tree can be read (a damaged cache cannot).</summary>
+    private bool Readable(Repository repository)
+    {
+        try
+        {
+            _ = repository.Refs.Head?.TargetIdentifier;
+            var branch = repository.Refs[$"refs/heads/{options.Branch}"];
+            if (branch is null)
+            {
+                return true; // nothing fetched for it (yet, or any more): not damage
+            }
+
+            var commit = repository.Lookup<Commit>(branch.ResolveToDirectReference().TargetIdentifier);
+            return commit is not null && commit.Tree.Count >= 0;
+        }
+        catch (LibGit2SharpException)
+        {
+            return false;
+        }
+    }
+
+    private void Clone()
+    {
+        var parent = Path.GetDirectoryName(Path.GetFullPath(options.CacheDirectory))!;
+        Directory.CreateDirectory(parent);
+        var temporary = Path.Combine(parent, $".clone-{Guid.NewGuid():N}");
+        try
+        {
+            Repository.Clone(options.Url, temporary, new CloneOptions(FetchOptions()) { IsBare = true });
+            using (var repository = new Repository(temporary))
+            {
+                // Mirror every branch as a local ref, so later fetches update refs/heads/* directly.
+                repository.Config.Set("remote.origin.fetch", "+refs/heads/*:refs/heads/*");
+            }
+
+            Directory.Move(temporary, options.CacheDirectory);
+        }
+        finally
+        {
+            if (Directory.Exists(temporary))
+            {
+                Directory.Delete(temporary, recursive: true);
+            }
+        }
+    }
+
+    private FetchOptions FetchOptions()
+    {
+        var fetch = new FetchOptions { Prune = true, TagFetchMode = TagFetchMode.None };
+        var secret = options.CredentialsFile is { } file && File.Exists(file)
+            ? File.ReadAllText(file).Trim()
+            : options.CredentialsEnvironmentVariable is { } variable ? Environment.GetEnvironmentVariable(variable) : null;
+        if (!string.IsNullOrEmpty(secret))
+        {
+            var colon = secret.IndexOf(':', StringComparison.Ordinal);
+            var (user, password) = colon > 0 ? (secret[..colon], secret[(colon + 1)..]) : ("x-access-token", secret);
+            fetch.CredentialsProvider = (_, _, _) => new UsernamePasswordCredentials { Username = user, Password = password };
+        }
+
+        return fetch;
+    }
+
+    /// <summary>Removes user information (credentials) from every URL in a text.</summary>
+    public static string Redact(string text) => UserInfo().Replace(text, "$1***@");
+
+    [GeneratedRegex(@"([a-z][a-z0-9+.-]*://)[^/@\s]+@", RegexOptions.IgnoreCase)]
+    private static partial Regex UserInfo();
+}

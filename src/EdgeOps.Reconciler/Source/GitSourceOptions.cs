@@ -1,0 +1,19 @@
+namespace EdgeOps.Reconciler.Source;
+
+/// <summary>Where the fleet repo is and how to reach it.</summary>
+public sealed record GitSourceOptions
+{
+    /// <summary>A path, file://, git:// or http(s):// URL.</summary>
+    public required string Url { get; init; }
+
+    public string Branch { get; init; } = "main";
+
+    /// <summary>The local cache (a bare clone) that survives restarts.</summary>
+    public required string CacheDirectory { get; init; }
+
+    /// <summary>A file holding a token, or "user:password", for http(s); read at each fetch, never logged.</summary>
+    public string? CredentialsFile { get; init; }
+
+    /// <summary>An environment variable holding the same, when no file is given.</summary>
+    public string? CredentialsEnvironmentVariable { get; init; } = "EDGEOPS_GIT_CREDENTIALS";
+}
