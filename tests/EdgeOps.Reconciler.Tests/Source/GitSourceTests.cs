@@ -138,6 +138,44 @@ public sealed class GitSourceTests : IDisposable
         Assert.Contains("http://***@127.0.0.1:1/fleet.git", state.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Sync_OverSmartHttpWithCredentials_ClonesAndFetchesIncrementally()
+    {
+        using var http = new Infrastructure.GitHttpBackend(Path.GetDirectoryName(_remote.Root)!, "fleet-bot:s3cr3t");
+        var url = new Uri(http.Uri, Path.GetFileName(_remote.Root)).ToString();
+        var credentials = Path.Combine(Path.GetDirectoryName(_cache)!, "credentials");
+        Directory.CreateDirectory(Path.GetDirectoryName(credentials)!);
+        File.WriteAllText(credentials, "fleet-bot:s3cr3t\n");
+        var source = new GitSource(new GitSourceOptions { Url = url, Branch = "main", CacheDirectory = _cache, CredentialsFile = credentials });
+
+        var first = source.Sync();
+        Assert.True(first.Online, first.Error);
+        var cloneBytes = http.Bytes.Sent;
+        http.ResetCounters();
+        var idle = source.Sync();
+        var idleBytes = http.Bytes.Sent;
+        _remote.Write("clusters/a.yaml", File.ReadAllText(Path.Combine(_remote.Root, "clusters/a.yaml")) + "# touched\n");
+        var changed = _remote.Commit("one-file change");
+        http.ResetCounters();
+
+        Assert.Equal(first.Revision, idle.Revision);
+        Assert.Equal(changed, source.Sync().Revision);
+        Assert.True(http.Bytes.Sent < cloneBytes, $"an incremental fetch sent {http.Bytes.Sent} bytes, the clone {cloneBytes}");
+        Assert.True(idleBytes < 2048, $"an idle poll sent {idleBytes} bytes");
+    }
+
+    [Fact]
+    public void Sync_OverSmartHttpWithoutCredentials_IsRefusedWithoutLeakingAnything()
+    {
+        using var http = new Infrastructure.GitHttpBackend(Path.GetDirectoryName(_remote.Root)!, "fleet-bot:s3cr3t");
+        var url = new Uri(http.Uri, Path.GetFileName(_remote.Root)).ToString();
+
+        var state = new GitSource(new GitSourceOptions { Url = url, CacheDirectory = _cache, CredentialsEnvironmentVariable = null }).Sync();
+
+        Assert.False(state.Online);
+        Assert.Null(state.Revision);
+    }
+
     public void Dispose()
     {
         _remote.Dispose();
