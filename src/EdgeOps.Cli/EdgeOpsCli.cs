@@ -24,6 +24,7 @@ public static class EdgeOpsCli
             DiffCommand.Create(context),
             CheckCommand.Create(context),
             TestCommand.Create(context),
+            ReconcileCommand.Create(context),
         };
 
         var parse = root.Parse(args);
@@ -66,7 +67,7 @@ public static class EdgeOpsCli
             await stderr.WriteLineAsync("edgeops: interrupted").ConfigureAwait(false);
             return ExitCodes.Cancelled;
         }
-        catch (Exception ex) when (ex is FleetSourceException or UnknownClusterException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is FleetSourceException or UnknownClusterException or IOException or UnauthorizedAccessException or InvalidDataException or Reconciler.Pipeline.ReconcilerException or Reconciler.Kube.KubeUnavailableException)
         {
             await stderr.WriteLineAsync($"edgeops: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.UsageOrIo;

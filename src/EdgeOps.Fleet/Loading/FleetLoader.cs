@@ -384,6 +384,12 @@ public sealed class FleetLoader
             ok = false;
         }
 
+        if (map["metadata"] is MappingNode m && m["namespace"] is { } ns && ns is not ScalarNode { Kind: ScalarKind.String })
+        {
+            diagnostics.Error(ns.Location, Codes.ManifestMissingName, $"metadata.namespace must be a name, not {FieldReader.Article(ns.TypeName)}");
+            ok = false;
+        }
+
         _ = file;
         return ok ? map : null;
     }

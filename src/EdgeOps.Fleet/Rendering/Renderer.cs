@@ -232,6 +232,11 @@ public sealed class Renderer
             var value = ScalarNode.String(ns, metadata.Location);
             foreach (var entry in metadata.Entries)
             {
+                if (entry.Key.Value == "namespace")
+                {
+                    continue; // replaced below
+                }
+
                 entries.Add(entry);
                 if (entry.Key.Value == "name")
                 {
@@ -239,7 +244,7 @@ public sealed class Renderer
                 }
             }
 
-            return new MappingNode(entries.MoveToImmutable(), metadata.Location);
+            return new MappingNode(entries.ToImmutable(), metadata.Location);
         }
 
         private static string Describe(RenderedObject o) => $"{o.OwnerKind} '{o.Owner}'";

@@ -30,6 +30,9 @@ public sealed record ApplyOptions
     public TimeSpan StageTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public int Concurrency { get; init; } = 8;
+
+    /// <summary>Called at each step of an apply (for crash testing and tracing): "apply:stage:N", "apply:object:ID", "apply:prune:ID", "apply:inventory".</summary>
+    public Action<string>? Checkpoint { get; init; }
 }
 
 public sealed record ApplyResult(ChangeSet ChangeSet, Inventory Inventory);
@@ -48,18 +51,36 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
     {
         var previous = await store.LoadAsync(cancellationToken).ConfigureAwait(false);
         var prepared = desired.Select(Prepare).ToList();
+
+        // Before creating anything, record that it may exist: a crash in the middle then leaves every
+        // object EdgeOps might have created in the inventory, where a rollback's prune finds it.
+        var pending = previous.Entries.ToDictionary(e => e.Id);
+        foreach (var item in prepared.Where(p => !pending.ContainsKey(p.Id)))
+        {
+            pending[item.Id] = InventoryEntry.For(item.Id, "pending");
+        }
+
+        if (pending.Count != previous.Entries.Length)
+        {
+            await store.SaveAsync(previous with { Entries = [.. pending.Values] }, cancellationToken).ConfigureAwait(false);
+            options.Checkpoint?.Invoke("apply:inventory-pending");
+        }
+
         var changes = new List<ObjectChange>();
         var entries = new Dictionary<ObjectIdentity, InventoryEntry>();
         using var gate = new SemaphoreSlim(options.Concurrency);
 
         foreach (var stage in prepared.GroupBy(p => p.Stage).OrderBy(g => g.Key))
         {
+            options.Checkpoint?.Invoke($"apply:stage:{stage.Key}");
             var results = await Task.WhenAll(stage.Select(async item =>
             {
                 await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    return (item, change: await ApplyOneAsync(item, previous.Find(item.Id), options, cancellationToken).ConfigureAwait(false));
+                    var change = await ApplyOneAsync(item, previous.Find(item.Id), options, cancellationToken).ConfigureAwait(false);
+                    options.Checkpoint?.Invoke($"apply:object:{item.Id}");
+                    return (item, change);
                 }
                 catch (KubeUnavailableException ex)
                 {
@@ -107,6 +128,7 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
                 ObjectChange? change;
                 try
                 {
+                    options.Checkpoint?.Invoke($"apply:prune:{entry.Id}");
                     change = await PruneAsync(entry, options, cancellationToken).ConfigureAwait(false);
                 }
                 catch (KubeUnavailableException ex)
@@ -130,6 +152,7 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
         var inventory = new Inventory(options.Revision, [.. entries.Values.OrderBy(e => e.Kind, StringComparer.Ordinal).ThenBy(e => e.Namespace, StringComparer.Ordinal).ThenBy(e => e.Name, StringComparer.Ordinal)]);
         if (!Same(inventory, previous))
         {
+            options.Checkpoint?.Invoke("apply:inventory");
             await store.SaveAsync(inventory, cancellationToken).ConfigureAwait(false);
         }
 

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Diagnostics;
+using EdgeOps.Fleet.Model;
+using EdgeOps.Fleet.Sources;
+using EdgeOps.Reconciler.Kube;
+using EdgeOps.Reconciler.Pipeline;
+using EdgeOps.Reconciler.Source;
+using k8s;
+
+namespace EdgeOps.Cli.Commands;
+
+/// <summary><c>edgeops reconcile</c>: pull, verify, render, enforce, apply as a transaction, report.</summary>
+internal static class ReconcileCommand
+{
+    /// <summary>A pass kept the last good revision because the new one was refused, invalid or rolled back.</summary>
+    public const int RevisionRejected = 1;
+
+    /// <summary>The repo could not be reached; the cached revision is enforced (EX_TEMPFAIL).</summary>
+    public const int Offline = 75;
+
+    public static Command Create(CliContext context)
+    {
+        var repo = new Option<string>("--repo") { Description = "The fleet repo: a path, file://, git:// or http(s):// URL", Required = true };
+        var cluster = new Option<string>("--cluster") { Description = "This cluster's name in the fleet", Required = true };
+        var branch = new Option<string>("--branch") { Description = "Branch to follow", DefaultValueFactory = _ => "main" };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Kubeconfig file (default: in-cluster config in a pod, else KUBECONFIG or ~/.kube/config)" };
+        var stateDir = new Option<string>("--state-dir") { Description = "Cache, journal and status folder", DefaultValueFactory = _ => "/var/lib/edgeops" };
+        var ns = new Option<string>("--namespace") { Description = "Namespace for the inventory and status", DefaultValueFactory = _ => "edgeops-system" };
+        var once = new Option<bool>("--once") { Description = "Run one pass and exit" };
+        var interval = new Option<string>("--interval") { Description = "Time between passes in daemon mode", DefaultValueFactory = _ => "5m" };
+        var facts = new Option<string?>("--facts") { Description = "JSON file of live facts (location, discovered devices)" };
+        var credentials = new Option<string?>("--credentials-file") { Description = "File holding a token or user:password for the repo" };
+        var allowRollback = new Option<bool>("--allow-rollback") { Description = "Accept a head that is not a descendant of the applied revision" };
+        var healthTimeout = new Option<string?>("--health-timeout") { Description = "Override the fleet's defaults.healthTimeout" };
+        var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
+        {
+            repo, cluster, branch, kubeconfig, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var state = Path.GetFullPath(parse.GetValue(stateDir)!);
+            var options = new ReconcilerOptions
+            {
+                Source = new GitSourceOptions
+                {
+                    Url = parse.GetValue(repo)!,
+                    Branch = parse.GetValue(branch)!,
+                    CacheDirectory = Path.Combine(state, "repo.git"),
+                    CredentialsFile = parse.GetValue(credentials),
+                },
+                Cluster = parse.GetValue(cluster)!,
+                StateDirectory = state,
+                Namespace = parse.GetValue(ns)!,
+                FactsFile = parse.GetValue(facts),
+                AllowRollback = parse.GetValue(allowRollback),
+                HealthTimeout = parse.GetValue(healthTimeout) is { } h ? ParseDuration(h) : null,
+                Checkpoint = CrashPoint(),
+            };
+            var configuration = Configuration(parse.GetValue(kubeconfig));
+            if (parse.GetValue(once))
+            {
+                return await RunOnceAsync(context, options, configuration, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await Reconciler.Hosting.ReconcilerHost.RunAsync(options, configuration, ParseDuration(parse.GetValue(interval)!), context.Error, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunOnceAsync(CliContext context, ReconcilerOptions options, KubernetesClientConfiguration configuration, CancellationToken cancellationToken)
+    {
+        using var held = StateLock.Acquire(options.StateDirectory);
+        using var api = new KubeApi(configuration);
+        var result = await new Reconciler.Pipeline.Reconciler(options, api).RunOnceAsync(cancellationToken).ConfigureAwait(false);
+        await context.Out.WriteLineAsync($"{result.Outcome.ToString().ToLowerInvariant()}: {result.Message}").ConfigureAwait(false);
+        return result.Outcome switch
+        {
+            PassOutcome.Applied or PassOutcome.Unchanged => ExitCodes.Ok,
+            PassOutcome.Offline => Offline,
+            _ => RevisionRejected,
+        };
+    }
+
+    internal static KubernetesClientConfiguration Configuration(string? kubeconfig)
+    {
+        try
+        {
+            if (kubeconfig is not null)
+            {
+                return KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+            }
+
+            return KubernetesClientConfiguration.IsInCluster()
+                ? KubernetesClientConfiguration.InClusterConfig()
+                : KubernetesClientConfiguration.BuildConfigFromConfigFile(Environment.GetEnvironmentVariable("KUBECONFIG"));
+        }
+        catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or IOException)
+        {
+            throw new FleetSourceException($"cannot read the Kubernetes configuration: {ex.Message}", ex);
+        }
+    }
+
+    internal static TimeSpan ParseDuration(string text) =>
+        DurationParser.TryParse(text, out var duration) && duration > TimeSpan.Zero
+            ? duration
+            : throw new FleetSourceException($"'{text}' is not a duration (such as 30s, 5m, 1h)");
+
+    /// <summary>
+    /// EDGEOPS_CRASH_AT names a step (such as journal:applying) at which the process kills itself with
+    /// SIGKILL — how the crash tests cut power at a precise point of a transaction.
+    /// </summary>
+    private static Action<string>? CrashPoint()
+    {
+        var at = Environment.GetEnvironmentVariable("EDGEOPS_CRASH_AT");
+        if (string.IsNullOrEmpty(at))
+        {
+            return null;
+        }
+
+        var remaining = int.TryParse(Environment.GetEnvironmentVariable("EDGEOPS_CRASH_SKIP"), out var skip) ? skip : 0;
+        return point =>
+        {
+            if (point == at || (at.EndsWith('*') && point.StartsWith(at[..^1], StringComparison.Ordinal)))
+            {
+                if (remaining-- <= 0)
+                {
+                    Process.GetCurrentProcess().Kill();
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using EdgeOps.Reconciler.Transactions;
+
+namespace EdgeOps.Reconciler.Pipeline;
+
+/// <summary>What the reconciler remembers between passes and restarts, on local disk.</summary>
+public sealed record ReconcilerState
+{
+    /// <summary>The last revision applied and found healthy: what the cluster runs.</summary>
+    public string? AppliedRevision { get; init; }
+
+    /// <summary>A revision that failed (validation, policy, apply or health); not retried until the repo moves past it.</summary>
+    public string? FailedRevision { get; init; }
+
+    public string? FailedReason { get; init; }
+
+    /// <summary>Since when the repo could not be reached, or null when it could.</summary>
+    public DateTimeOffset? OfflineSince { get; init; }
+
+    public DateTimeOffset? LastSuccessfulSync { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static ReconcilerState Load(string directory)
+    {
+        var path = Path.Combine(directory, "state.json");
+        if (!File.Exists(path))
+        {
+            return new ReconcilerState();
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<ReconcilerState>(File.ReadAllText(path), Json) ?? new ReconcilerState();
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"the reconciler state {path} is damaged: {ex.Message}", ex);
+        }
+    }
+
+    public void Save(string directory) => DurableFile.WriteAllBytes(Path.Combine(directory, "state.json"), JsonSerializer.SerializeToUtf8Bytes(this, Json));
+}

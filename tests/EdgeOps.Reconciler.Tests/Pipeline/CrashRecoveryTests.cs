@@ -1,0 +1,214 @@
+using System.Text.Json.Nodes;
+using EdgeOps.Reconciler.Kube;
+using EdgeOps.Reconciler.Tests.Infrastructure;
+using EdgeOps.Tests;
+using Xunit.Abstractions;
+
+namespace EdgeOps.Reconciler.Tests.Pipeline;
+
+/// <summary>
+/// Power loss in the middle of a transaction: the real edgeops process is killed with SIGKILL at a
+/// named point of a pass, then started again; after the restart the objects in the cluster must be
+/// exactly those of the old revision or exactly those of the new one.
+/// </summary>
+[Collection("kube")]
+public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHelper output) : IDisposable
+{
+    private readonly TempFleet _repo = new();
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
+    private readonly List<string> _stateDirs = [];
+
+    private string Ns => $"crash-{_suffix}";
+
+    private static string Workload(string ns, string manifests) => $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\n{manifests}";
+
+    private (string A, string B, string C) CommitRevisions()
+    {
+        _repo.Cluster("edge-1", "tier: far");
+        _repo.Workload("app", manifest: Workload(Ns, """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: a, namespace: NS}
+            data: {version: "1"}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: b, namespace: NS}
+            data: {only: in-a}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: s, namespace: NS}
+            spec: {ports: [{port: 80}], selector: {app: s}}
+            """.Replace("NS", Ns, StringComparison.Ordinal)));
+        var a = _repo.Commit("A");
+        _repo.Workload("app", manifest: Workload(Ns, """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: a, namespace: NS}
+            data: {version: "2"}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: c, namespace: NS}
+            data: {only: in-b}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: s, namespace: NS}
+            spec: {ports: [{port: 80}, {port: 81, name: extra}], selector: {app: s}}
+            """.Replace("NS", Ns, StringComparison.Ordinal)).Replace("ports: [{port: 80}, {port: 81, name: extra}]", "ports: [{port: 80, name: web}, {port: 81, name: extra}]", StringComparison.Ordinal));
+        var b = _repo.Commit("B");
+        _repo.Git("checkout", "-q", "-b", "c-line", a);
+        _repo.Workload("app", manifest: Workload(Ns, """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: a, namespace: NS}
+            data: {version: "3"}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: d, namespace: NS}
+            ---
+            apiVersion: batch/v1
+            kind: Job
+            metadata: {name: never-finishes, namespace: NS}
+            spec:
+              backoffLimit: 0
+              activeDeadlineSeconds: 1
+              template:
+                spec:
+                  restartPolicy: Never
+                  containers: [{name: j, image: "busybox:1.36"}]
+            """.Replace("NS", Ns, StringComparison.Ordinal)));
+        var c = _repo.Commit("C: fails its health check");
+        _repo.Git("checkout", "-q", "main");
+        return (a, b, c);
+    }
+
+    /// <summary>Names of the objects the fleet owns in the namespace, with the content that tells revisions apart.</summary>
+    private async Task<string> LiveAsync()
+    {
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var parts = new List<string>();
+        foreach (var (apiVersion, kind) in new[] { ("v1", "ConfigMap"), ("v1", "Service"), ("batch/v1", "Job") })
+        {
+            var resource = (await api.ResolveAsync(apiVersion, kind, CancellationToken.None))!;
+            foreach (var item in await api.ListAsync(resource, Ns, "edgeops.io/fleet=test-fleet", CancellationToken.None))
+            {
+                var detail = kind switch
+                {
+                    "ConfigMap" => item["data"]?.ToJsonString() ?? "{}",
+                    "Service" => string.Join(",", (item["spec"]!["ports"] as JsonArray)!.Select(p => p!["port"]!.ToString())),
+                    _ => string.Empty,
+                };
+                parts.Add($"{kind}/{item["metadata"]!["name"]} {detail}");
+            }
+        }
+
+        return string.Join("; ", parts.Order(StringComparer.Ordinal));
+    }
+
+    private const string StateA = """ConfigMap/a {"version":"1"}; ConfigMap/b {"only":"in-a"}; Service/s 80""";
+    private const string StateB = """ConfigMap/a {"version":"2"}; ConfigMap/c {"only":"in-b"}; Service/s 80,81""";
+
+    public static TheoryData<string, int> ForwardPoints() => new()
+    {
+        { "pass:start", 0 },
+        { "journal:applying", 0 },
+        { "apply:inventory-pending", 0 },
+        { "apply:stage:1", 0 },
+        { "apply:stage:3", 0 },
+        { "apply:object:*", 0 },
+        { "apply:object:*", 1 },
+        { "apply:object:*", 2 },
+        { "apply:object:*", 3 },
+        { "apply:prune:*", 0 },
+        { "apply:inventory", 0 },
+        { "apply:done", 0 },
+        { "journal:applied", 0 },
+        { "health:done", 0 },
+        { "journal:committed", 0 },
+        { "state:saved", 0 },
+    };
+
+    public static TheoryData<string, int> RollbackPoints() => new()
+    {
+        { "health:done", 0 },
+        { "journal:rolling-back", 0 },
+        { "rollback:apply:stage:3", 0 },
+        { "rollback:apply:object:*", 0 },
+        { "rollback:apply:object:*", 1 },
+        { "rollback:apply:prune:*", 0 },
+        { "rollback:apply:prune:*", 1 },
+        { "rollback:apply:inventory", 0 },
+        { "rollback:done", 0 },
+        { "journal:rolled-back", 0 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ForwardPoints))]
+    public async Task KilledWhileApplying_RestartEndsAtTheOldOrTheNewRevisionExactly(string point, int skip)
+    {
+        var (a, b, _) = CommitRevisions();
+        var state = NewStateDir();
+        _repo.Git("branch", "-q", "-f", "edge", a);
+        var first = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix);
+        Assert.True(first.ExitCode == 0, first.Output + first.Error);
+        Assert.Equal(StateA, await LiveAsync());
+
+        _repo.Git("branch", "-q", "-f", "edge", b);
+        var killed = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, point, skip);
+        Assert.True(killed.Killed, $"the pass was not killed at {point} (exit {killed.ExitCode}): {killed.Output}{killed.Error}");
+        var between = await LiveAsync();
+
+        var restarted = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix);
+        output.WriteLine($"{point}#{skip}: after the kill [{between}]; after the restart: {restarted.Output.Trim()}");
+        Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
+        var live = await LiveAsync();
+        Assert.True(live is StateA or StateB, $"after a kill at {point}#{skip} the cluster holds neither revision: {live}");
+        Assert.Equal(StateB, live); // the restart finished or redid the transaction
+    }
+
+    [Theory]
+    [MemberData(nameof(RollbackPoints))]
+    public async Task KilledWhileRollingBack_RestartEndsAtTheOldRevisionExactly(string point, int skip)
+    {
+        var (a, _, c) = CommitRevisions();
+        var state = NewStateDir();
+        _repo.Git("branch", "-q", "-f", "edge", a);
+        Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix)).ExitCode);
+
+        _repo.Git("branch", "-q", "-f", "edge", c);
+        var killed = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, point, skip, "--health-timeout", "20s");
+        Assert.True(killed.Killed, $"the pass was not killed at {point} (exit {killed.ExitCode}): {killed.Output}{killed.Error}");
+
+        var restarted = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, null, 0, "--health-timeout", "20s");
+        output.WriteLine($"{point}#{skip}: after the restart: {restarted.Output.Trim()}");
+        var live = await LiveAsync();
+        Assert.True(live == StateA, $"after a kill at {point}#{skip} and a restart the cluster should hold revision A: {live} ({restarted.Output}{restarted.Error})");
+    }
+
+    private string NewStateDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "edgeops-crash-" + Guid.NewGuid().ToString("N")[..10]);
+        _stateDirs.Add(dir);
+        return dir;
+    }
+
+    public void Dispose()
+    {
+        _repo.Dispose();
+        foreach (var dir in _stateDirs)
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+                File.Delete(dir + "-kubeconfig");
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
