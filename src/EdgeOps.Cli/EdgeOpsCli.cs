@@ -25,6 +25,7 @@ public static class EdgeOpsCli
             CheckCommand.Create(context),
             TestCommand.Create(context),
             ReconcileCommand.Create(context),
+            StatusCommand.Create(context),
         };
 
         var parse = root.Parse(args);

@@ -1,0 +1,236 @@
+using EdgeOps.Reconciler.Kube;
+using EdgeOps.Reconciler.Pipeline;
+using EdgeOps.Reconciler.Source;
+using EdgeOps.Reconciler.Status;
+using EdgeOps.Reconciler.Tests.Infrastructure;
+using EdgeOps.Tests;
+
+namespace EdgeOps.Reconciler.Tests.Pipeline;
+
+/// <summary>One pass at a time, in-process, against the real API server and real Git repositories.</summary>
+[Collection("kube")]
+public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
+{
+    private readonly TempFleet _repo = new();
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
+    private readonly string _state = Path.Combine(Path.GetTempPath(), "edgeops-pass-" + Guid.NewGuid().ToString("N")[..10]);
+
+    private string Ns => $"pass-{_suffix}";
+
+    private string ConfigMaps(params string[] names) =>
+        $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {Ns}}}\n" + string.Concat(names.Select(n => $"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}, namespace: {Ns}}}\ndata: {{k: {n}}}\n"));
+
+    private EdgeOps.Reconciler.Pipeline.Reconciler NewReconciler(KubeApi api, string? url = null, bool allowRollback = false) => new(new ReconcilerOptions
+    {
+        Source = new GitSourceOptions { Url = url ?? _repo.Root, Branch = "main", CacheDirectory = Path.Combine(_state, "repo.git") },
+        Cluster = "edge-1",
+        StateDirectory = _state,
+        Namespace = "edgeops-" + _suffix,
+        HealthTimeout = TimeSpan.FromSeconds(20),
+        AllowRollback = allowRollback,
+    }, api);
+
+    private async Task<bool> ExistsAsync(KubeApi api, string name)
+    {
+        var resource = (await api.ResolveAsync("v1", "ConfigMap", CancellationToken.None))!;
+        return await api.GetAsync(resource, Ns, name, CancellationToken.None) is not null;
+    }
+
+    private string CommitFleet(string manifest, string message, string? fleetSpec = null)
+    {
+        if (fleetSpec is not null)
+        {
+            _repo.Write("fleet.yaml", TempFleet.FleetYaml + fleetSpec);
+        }
+
+        _repo.Cluster("edge-1", "tier: far");
+        _repo.Workload("app", manifest: manifest);
+        return _repo.Commit(message);
+    }
+
+    [Fact]
+    public async Task Pass_AppliesThenIsUnchangedWithoutWriting_AndReportsStatus()
+    {
+        var first = CommitFleet(ConfigMaps("a"), "first");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var reconciler = NewReconciler(api);
+
+        var applied = await reconciler.RunOnceAsync(CancellationToken.None);
+        Assert.Equal((PassOutcome.Applied, first), (applied.Outcome, applied.AppliedRevision));
+        Assert.Equal(PassOutcome.Unchanged, (await reconciler.RunOnceAsync(CancellationToken.None)).Outcome);
+        var writes = api.Counters.Writes;
+        var again = await reconciler.RunOnceAsync(CancellationToken.None);
+
+        // An idle pass reads; it writes neither objects nor an unchanged status.
+        Assert.Equal(PassOutcome.Unchanged, again.Outcome);
+        Assert.Equal(writes, api.Counters.Writes);
+        var report = StatusReport.Read(Path.Combine(_state, "status.json"))!;
+        Assert.Equal((first, "Unchanged", "True"), (report.AppliedRevision, report.Outcome, report.Conditions.Single(c => c.Type == "Ready").Status));
+        var configMaps = (await api.ResolveAsync("v1", "ConfigMap", CancellationToken.None))!;
+        var inCluster = await api.GetAsync(configMaps, "edgeops-" + _suffix, "edgeops-status", CancellationToken.None);
+        Assert.Equal(first, inCluster!["data"]!["appliedRevision"]!.ToString());
+    }
+
+    [Fact]
+    public async Task Pass_InvalidRevision_KeepsTheLastGoodOneAndDoesNotRetryIt()
+    {
+        var good = CommitFleet(ConfigMaps("a"), "good");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var reconciler = NewReconciler(api);
+        await reconciler.RunOnceAsync(CancellationToken.None);
+        var bad = CommitFleet(ConfigMaps("a") + $"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: b, namespace: {Ns}}}\ndata:\n  k: ${{cluster.labels.nope}}\n", "unknown variable");
+
+        var invalid = await reconciler.RunOnceAsync(CancellationToken.None);
+        var later = await reconciler.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal((PassOutcome.Invalid, good, bad), (invalid.Outcome, invalid.AppliedRevision, invalid.AttemptedRevision));
+        Assert.Contains("EO5001", invalid.Message, StringComparison.Ordinal);
+        Assert.Equal(PassOutcome.Unchanged, later.Outcome);
+        Assert.Contains("failed before", later.Message, StringComparison.Ordinal);
+        Assert.False(await ExistsAsync(api, "b"));
+    }
+
+    [Fact]
+    public async Task Pass_PolicyDenial_KeepsTheLastGoodRevision()
+    {
+        CommitFleet(ConfigMaps("a"), "good", "spec:\n  policies:\n    builtIn: [pod-security-baseline]\n");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var reconciler = NewReconciler(api);
+        Assert.Equal(PassOutcome.Applied, (await reconciler.RunOnceAsync(CancellationToken.None)).Outcome);
+        CommitFleet(ConfigMaps("a") + $"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: root, namespace: {Ns}}}\nspec:\n  hostPID: true\n  containers: [{{name: c, image: \"busybox:1.36\"}}]\n", "privileged pod");
+
+        var denied = await reconciler.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(PassOutcome.Invalid, denied.Outcome);
+        Assert.Contains("pod-security-baseline/hostNamespaces", denied.Message, StringComparison.Ordinal);
+        Assert.Contains(denied.Report.Violations, v => v.Contains("hostNamespaces", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Pass_ApplyRejectedByTheServer_RollsBackToTheLastGoodRevision()
+    {
+        var good = CommitFleet(ConfigMaps("a"), "good");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var reconciler = NewReconciler(api);
+        await reconciler.RunOnceAsync(CancellationToken.None);
+        CommitFleet(ConfigMaps("a", "b") + $"---\napiVersion: v1\nkind: Service\nmetadata: {{name: bad, namespace: {Ns}}}\nspec:\n  ports: [{{port: 99999}}]\n", "invalid port");
+
+        var result = await reconciler.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal((PassOutcome.RolledBack, good), (result.Outcome, result.AppliedRevision));
+        Assert.Contains("apply failed", result.Message, StringComparison.Ordinal);
+        Assert.Single(result.Report.FailedObjects);
+        Assert.False(await ExistsAsync(api, "b"), "what the failed attempt created is removed");
+    }
+
+    [Fact]
+    public async Task Pass_ApiServerFailingMidApply_RollsBackAndReports()
+    {
+        var good = CommitFleet(ConfigMaps("a"), "good");
+        await using var proxy = new FaultProxy(fixture.Server.ServerUri);
+        using var api = new KubeApi(new k8s.KubernetesClientConfiguration { Host = proxy.Uri.ToString(), AccessToken = fixture.Server.Token, SkipTlsVerify = true },
+            new KubeApiOptions { InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50) });
+        var reconciler = NewReconciler(api);
+        await reconciler.RunOnceAsync(CancellationToken.None);
+        CommitFleet(ConfigMaps("a", "b", "c"), "more");
+        proxy.Plan = (_, request) => request.HttpMethod == "PATCH" && request.RawUrl!.Contains("/configmaps/c", StringComparison.Ordinal) ? FaultKind.ServerError : FaultKind.None;
+
+        var result = await reconciler.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal((PassOutcome.RolledBack, good), (result.Outcome, result.AppliedRevision));
+        Assert.Contains("API server unavailable", result.Message, StringComparison.Ordinal);
+        Assert.False(await ExistsAsync(api, "b"));
+    }
+
+    [Fact]
+    public async Task Pass_HistoryRewritten_IsRefusedUnlessAllowed()
+    {
+        var first = CommitFleet(ConfigMaps("a"), "first");
+        var second = CommitFleet(ConfigMaps("a", "b"), "second");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        await NewReconciler(api).RunOnceAsync(CancellationToken.None);
+        _repo.Git("reset", "-q", "--hard", first);
+
+        var refused = await NewReconciler(api).RunOnceAsync(CancellationToken.None);
+        Assert.Equal((PassOutcome.Refused, second), (refused.Outcome, refused.AppliedRevision));
+        Assert.Contains("not a descendant", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("True", refused.Report.Conditions.Single(c => c.Type == "Stalled").Status);
+
+        var allowed = await NewReconciler(api, allowRollback: true).RunOnceAsync(CancellationToken.None);
+        Assert.Equal((PassOutcome.Applied, first), (allowed.Outcome, allowed.AppliedRevision));
+        Assert.False(await ExistsAsync(api, "b"));
+    }
+
+    [Fact]
+    public async Task Pass_RepoUnreachable_AtFirstStartAndLater()
+    {
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var nothing = await NewReconciler(api, "git://127.0.0.1:1/fleet").RunOnceAsync(CancellationToken.None);
+        Assert.Equal((PassOutcome.Offline, (string?)null), (nothing.Outcome, nothing.AppliedRevision));
+        Assert.StartsWith("cannot reach git://127.0.0.1:1/fleet", nothing.Message, StringComparison.Ordinal);
+
+        Directory.Delete(_state, recursive: true);
+        var good = CommitFleet(ConfigMaps("a"), "good");
+        await NewReconciler(api).RunOnceAsync(CancellationToken.None);
+        var moved = _repo.Root + "-moved";
+        Directory.Move(_repo.Root, moved);
+        try
+        {
+            var offline = await NewReconciler(api).RunOnceAsync(CancellationToken.None);
+            Assert.Equal((PassOutcome.Unchanged, good), (offline.Outcome, offline.AppliedRevision));
+            Assert.StartsWith("offline", offline.Message, StringComparison.Ordinal);
+            Assert.NotNull(offline.Report.OfflineSince);
+            Assert.True(await ExistsAsync(api, "a"));
+        }
+        finally
+        {
+            Directory.Move(moved, _repo.Root);
+        }
+    }
+
+    [Fact]
+    public async Task Pass_BranchDeleted_KeepsWhatRuns()
+    {
+        var good = CommitFleet(ConfigMaps("a"), "good");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var reconciler = NewReconciler(api);
+        await reconciler.RunOnceAsync(CancellationToken.None);
+        _repo.Git("checkout", "-q", "-b", "other");
+        _repo.Git("branch", "-q", "-D", "main");
+
+        var result = await reconciler.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(good, result.AppliedRevision);
+        Assert.Contains("branch 'main' does not exist", result.Message, StringComparison.Ordinal);
+        Assert.True(await ExistsAsync(api, "a"));
+    }
+
+    [Fact]
+    public void StateFolder_Unwritable_OrHeldByAnotherReconciler_IsRefused()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "edgeops-not-a-folder-" + _suffix);
+        File.WriteAllText(file, "x");
+        try
+        {
+            var unwritable = Assert.Throws<ReconcilerException>(() => StateLock.Acquire(Path.Combine(file, "state")));
+            Assert.Contains("not writable", unwritable.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        using var first = StateLock.Acquire(_state);
+        var second = Assert.Throws<ReconcilerException>(() => StateLock.Acquire(_state));
+        Assert.Contains("another reconciler", second.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        _repo.Dispose();
+        if (Directory.Exists(_state))
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+    }
+}
