@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using EdgeOps.Reconciler.Tests.Infrastructure;
+using EdgeOps.Tests;
+
+namespace EdgeOps.Reconciler.Tests.Pipeline;
+
+/// <summary>The daemon: passes on an interval, serves /healthz, /readyz and /metrics, and stops cleanly on SIGTERM.</summary>
+[Collection("kube")]
+public sealed class DaemonTests(KubeServerFixture fixture)
+{
+    [Fact]
+    public async Task Daemon_ReconcilesServesMetricsAndStopsOnSigterm()
+    {
+        using var repo = new TempFleet();
+        var ns = "daemon-" + Guid.NewGuid().ToString("N")[..8];
+        repo.Cluster("edge-1");
+        repo.Workload("app", manifest: $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a, namespace: {ns}}}\n");
+        var first = repo.Commit("first");
+        var state = Path.Combine(Path.GetTempPath(), "edgeops-daemon-" + Guid.NewGuid().ToString("N")[..10]);
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var kubeconfig = state + "-kubeconfig";
+        await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "reconcile", "--repo", repo.Root, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-" + ns, "--interval", "1s" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["EDGEOPS_METRICS_PREFIX"] = $"http://127.0.0.1:{port}/";
+        using var process = Process.Start(psi)!;
+        var log = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            var metrics = await PollAsync(http, $"http://127.0.0.1:{port}/metrics", text => text.Contains($"revision=\"{first}\"", StringComparison.Ordinal));
+            Assert.Contains("edgeops_reconcile_passes_total{outcome=\"applied\"} 1", metrics, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"))).StatusCode);
+
+            repo.Workload("app", manifest: $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: b, namespace: {ns}}}\n");
+            var second = repo.Commit("second");
+            await PollAsync(http, $"http://127.0.0.1:{port}/metrics", text => text.Contains($"revision=\"{second}\"", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Assert.Equal(0, Kill(process.Id, 15)); // SIGTERM
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(timeout.Token);
+            File.Delete(kubeconfig);
+            Directory.Delete(state, recursive: true);
+        }
+
+        Assert.True(process.ExitCode == 0, await errors);
+        Assert.Contains("pass Applied", await log, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> PollAsync(HttpClient http, string url, Func<string, bool> until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var last = string.Empty;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                last = await http.GetStringAsync(new Uri(url));
+                if (until(last))
+                {
+                    return last;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{url} never showed what was expected; last: {last}");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
