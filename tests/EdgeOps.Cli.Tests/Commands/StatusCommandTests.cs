@@ -1,0 +1,44 @@
+using EdgeOps.Tests;
+
+namespace EdgeOps.Cli.Tests.Commands;
+
+public sealed class StatusCommandTests
+{
+    private static string Report(string cluster, string revision, string outcome, bool ready, DateTimeOffset time, string? offlineSince = null) => $$"""
+        {
+          "schema": "edgeops.io/status-report/v1",
+          "cluster": "{{cluster}}",
+          "repository": "https://git.example.com/fleet.git",
+          "appliedRevision": "{{revision}}",
+          "outcome": "{{outcome}}",
+          "message": "{{outcome}} message",
+          "conditions": [{"type": "Ready", "status": "{{(ready ? "True" : "False")}}", "reason": "{{outcome}}", "message": ""}],
+          "time": "{{time:O}}"{{(offlineSince is null ? string.Empty : $",\n  \"offlineSince\": \"{offlineSince}\"")}}
+        }
+        """;
+
+    [Fact]
+    public async Task Status_FolderOfReports_ShowsRevisionHealthAndStaleness()
+    {
+        using var dir = new TempFleet(withFleet: false);
+        var now = DateTimeOffset.UtcNow;
+        dir.Write("robot-1/status.json", Report("robot-1", "0123456789abcdef0123", "Unchanged", true, now.AddSeconds(-20)));
+        dir.Write("robot-2/status.json", Report("robot-2", "fedcba9876543210fedc", "RolledBack", false, now.AddMinutes(-3)));
+        dir.Write("robot-3/status.json", Report("robot-3", "0123456789abcdef0123", "Unchanged", true, now.AddHours(-5), "2026-11-27T08:00:00Z"));
+        dir.Write("notes/other.json", "{\"something\": \"else\"}");
+
+        var result = await CliRunner.RunAsync("status", dir.Root);
+
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.Out.TrimEnd('\n').Split('\n');
+        Assert.Matches(@"^CLUSTER\s+REVISION\s+OUTCOME\s+HEALTH\s+REPORTED\s+DETAIL$", lines[0]);
+        Assert.Matches(@"^robot-1\s+0123456789ab\s+unchanged\s+ready\s+\d+s ago\s+Unchanged message$", lines[1]);
+        Assert.Matches(@"^robot-2\s+fedcba987654\s+rolledback\s+not ready\s+3m ago\s+RolledBack message$", lines[2]);
+        Assert.Matches(@"^robot-3\s+.*STALE 5h ago\s+offline since 2026-11-27 08:00$", lines[3]);
+        Assert.Equal("3 clusters, 1 ready and current, 2 need attention", lines[^1]);
+    }
+
+    [Fact]
+    public async Task Status_MissingFolder_ExitsTwo() =>
+        Assert.Equal(2, (await CliRunner.RunAsync("status", "/nonexistent/reports")).ExitCode);
+}
