@@ -2,6 +2,8 @@ using System.Globalization;
 using EdgeOps.Bench;
 
 // Benchmarks for EdgeOps. Commands:
+//   reconciler
+//       the reconciler's figures: daemon idle RSS, no-op pass, bytes per poll and per change, push to applied.
 //   apply [--objects N]
 //       server-side apply of N objects into an empty namespace on the test API server, then a no-op pass.
 //   policy-throughput [--objects N] [--policy NAME]...
@@ -13,6 +15,11 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine("usage: EdgeOps.Bench generate-fleet --clusters N --workloads M --out DIR [--seed S] [--policies builtin|none]");
     return args.Length == 0 ? 2 : 0;
+}
+
+if (args[0] == "reconciler")
+{
+    return await ReconcilerBenchmark.RunAsync(objects: 200, commits: 1000);
 }
 
 if (args[0] == "apply")

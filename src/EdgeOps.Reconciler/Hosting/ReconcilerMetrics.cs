@@ -76,6 +76,13 @@ public sealed class ReconcilerMetrics
             text.AppendLine("# HELP edgeops_revision_info The applied revision.");
             text.AppendLine("# TYPE edgeops_revision_info gauge");
             text.AppendLine(CultureInfo.InvariantCulture, $"edgeops_revision_info{{revision=\"{_revision ?? string.Empty}\"}} 1");
+            using var process = System.Diagnostics.Process.GetCurrentProcess();
+            text.AppendLine("# HELP process_resident_memory_bytes Resident memory size in bytes.");
+            text.AppendLine("# TYPE process_resident_memory_bytes gauge");
+            text.AppendLine(CultureInfo.InvariantCulture, $"process_resident_memory_bytes {process.WorkingSet64}");
+            text.AppendLine("# HELP dotnet_gc_heap_bytes Bytes in the managed heap after the last collection.");
+            text.AppendLine("# TYPE dotnet_gc_heap_bytes gauge");
+            text.AppendLine(CultureInfo.InvariantCulture, $"dotnet_gc_heap_bytes {GC.GetGCMemoryInfo().HeapSizeBytes}");
             return text.ToString();
         }
     }
