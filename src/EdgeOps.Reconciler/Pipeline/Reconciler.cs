@@ -41,6 +41,12 @@ public sealed record ReconcilerOptions
     public Action<string>? Checkpoint { get; init; }
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Who this reconciler is, in the cluster lease (default: host name and state folder).</summary>
+    public string? Identity { get; init; }
+
+    /// <summary>How long the cluster lease lasts without renewal; a reconciler that stops longer loses it.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromHours(1);
 }
 
 public enum PassOutcome
@@ -73,12 +79,30 @@ public sealed class Reconciler(ReconcilerOptions options, KubeApi api)
     private readonly ApplyEngine _engine = new(api, new InventoryStore(api, options.Namespace));
     private readonly HealthChecker _health = new(api);
     private string? _published;
+    private readonly ClusterLease _lease = new(api, options.Namespace,
+        options.Identity ?? $"{Environment.MachineName}:{Path.GetFullPath(options.StateDirectory)}", options.LeaseDuration, options.Clock);
 
     public async Task<PassResult> RunOnceAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var state = ReconcilerState.Load(options.StateDirectory);
         Checkpoint("pass:start");
+        if (await _lease.AcquireAsync(cancellationToken).ConfigureAwait(false) is { } holder)
+        {
+            // Another reconciler manages this cluster: change nothing, not even a journal entry.
+            var report = new StatusReport
+            {
+                Cluster = options.Cluster,
+                Repository = _git.DisplayUrl,
+                AppliedRevision = state.AppliedRevision,
+                Outcome = nameof(PassOutcome.Refused),
+                Message = $"another reconciler holds this cluster's lease ({holder}); not reconciling",
+                Time = options.Clock.GetUtcNow(),
+            };
+            report.Save(options.StateDirectory);
+            return new PassResult(PassOutcome.Refused, state.AppliedRevision, null, report.Message, report);
+        }
+
         state = await RecoverAsync(state, cancellationToken).ConfigureAwait(false);
 
         var now = options.Clock.GetUtcNow();

@@ -206,6 +206,41 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Pass_SecondReconcilerOnTheSameCluster_ChangesNothing()
+    {
+        CommitFleet(ConfigMaps("a"), "first");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        Assert.Equal(PassOutcome.Applied, (await NewReconciler(api).RunOnceAsync(CancellationToken.None)).Outcome);
+        var otherState = _state + "-other";
+        try
+        {
+            var other = new EdgeOps.Reconciler.Pipeline.Reconciler(new ReconcilerOptions
+            {
+                Source = new GitSourceOptions { Url = _repo.Root, CacheDirectory = Path.Combine(otherState, "repo.git") },
+                Cluster = "edge-1",
+                StateDirectory = otherState,
+                Namespace = "edgeops-" + _suffix,
+                Identity = "gateway-2",
+            }, api);
+            CommitFleet(ConfigMaps("a", "b"), "second");
+
+            var refused = await other.RunOnceAsync(CancellationToken.None);
+
+            Assert.Equal(PassOutcome.Refused, refused.Outcome);
+            Assert.Contains("lease", refused.Message, StringComparison.Ordinal);
+            Assert.False(await ExistsAsync(api, "b"));
+            Assert.False(File.Exists(Path.Combine(otherState, "journal.json")));
+        }
+        finally
+        {
+            if (Directory.Exists(otherState))
+            {
+                Directory.Delete(otherState, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public void StateFolder_Unwritable_OrHeldByAnotherReconciler_IsRefused()
     {
         var file = Path.Combine(Path.GetTempPath(), "edgeops-not-a-folder-" + _suffix);
