@@ -99,7 +99,7 @@ internal static class ReconcilerBenchmark
             $"users: [{{name: a, user: {{token: \"{server.Token}\"}}}}]",
             "contexts: [{name: t, context: {cluster: t, user: a}}]", "current-context: t", string.Empty));
         var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "reconcile", "--repo", url, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", Path.Combine(work, "daemon-state"), "--namespace", "edgeops-" + ns, "--interval", "2s" })
+        foreach (var a in new[] { "reconcile", "--repo", url, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", Path.Combine(work, "state"), "--namespace", "edgeops-" + ns, "--interval", "2s" })
         {
             psi.ArgumentList.Add(a);
         }
