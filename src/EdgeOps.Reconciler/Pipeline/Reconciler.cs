@@ -42,6 +42,9 @@ public sealed record ReconcilerOptions
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>Decides whether a revision may be applied (signatures); the default accepts all.</summary>
+    public IRevisionVerifier Verifier { get; init; } = AcceptAllVerifier.Instance;
+
     /// <summary>Who this reconciler is, in the cluster lease (default: host name and state folder).</summary>
     public string? Identity { get; init; }
 
@@ -129,6 +132,16 @@ public sealed class Reconciler(ReconcilerOptions options, KubeApi api)
         {
             var message = $"refused {Short(head)}: it is not a descendant of the applied revision {Short(state.AppliedRevision)} (history rewritten or an old commit replayed); allow it explicitly to go back";
             return await FinishAsync(state, PassOutcome.Refused, head, message, null, [], started, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (target != state.AppliedRevision)
+        {
+            using var repository = _git.Open();
+            var verdict = options.Verifier.Verify(repository, target);
+            if (!verdict.Accepted)
+            {
+                return await FinishAsync(state, PassOutcome.Refused, target, $"refused {Short(target)}: {verdict.Reason}", null, [], started, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var render = Render(target);

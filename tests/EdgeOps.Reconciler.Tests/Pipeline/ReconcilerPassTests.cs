@@ -206,6 +206,35 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Pass_RevisionTheVerifierRejects_IsNotApplied()
+    {
+        var good = CommitFleet(ConfigMaps("a"), "good");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        Assert.Equal(PassOutcome.Applied, (await NewReconciler(api).RunOnceAsync(CancellationToken.None)).Outcome);
+        var unsigned = CommitFleet(ConfigMaps("a", "b"), "unsigned");
+        var strict = new EdgeOps.Reconciler.Pipeline.Reconciler(new ReconcilerOptions
+        {
+            Source = new GitSourceOptions { Url = _repo.Root, CacheDirectory = Path.Combine(_state, "repo.git") },
+            Cluster = "edge-1",
+            StateDirectory = _state,
+            Namespace = "edgeops-" + _suffix,
+            Verifier = new RejectUnsigned(good),
+        }, api);
+
+        var result = await strict.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal((PassOutcome.Refused, good, unsigned), (result.Outcome, result.AppliedRevision, result.AttemptedRevision));
+        Assert.Contains("no trusted signature", result.Message, StringComparison.Ordinal);
+        Assert.False(await ExistsAsync(api, "b"));
+    }
+
+    private sealed class RejectUnsigned(string trusted) : IRevisionVerifier
+    {
+        public RevisionVerdict Verify(LibGit2Sharp.Repository repository, string revision) =>
+            revision == trusted ? RevisionVerdict.Accept : new RevisionVerdict(false, "no trusted signature");
+    }
+
+    [Fact]
     public async Task Pass_SecondReconcilerOnTheSameCluster_ChangesNothing()
     {
         CommitFleet(ConfigMaps("a"), "first");
@@ -238,6 +267,70 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
                 Directory.Delete(otherState, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public async Task Pass_StateFolderFull_FailsBeforeChangingTheClusterAndKeepsItsFiles()
+    {
+        var good = CommitFleet(ConfigMaps("a"), "good");
+        var mount = Path.Combine(Path.GetTempPath(), "edgeops-full-" + _suffix);
+        Directory.CreateDirectory(mount);
+        Assert.Equal(0, Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount));
+        try
+        {
+            using var api = new KubeApi(fixture.Server.Configuration);
+            var options = new ReconcilerOptions
+            {
+                Source = new GitSourceOptions { Url = _repo.Root, CacheDirectory = Path.Combine(_state, "repo.git") },
+                Cluster = "edge-1",
+                StateDirectory = mount,
+                Namespace = "edgeops-" + _suffix,
+            };
+            Assert.Equal(PassOutcome.Applied, (await new EdgeOps.Reconciler.Pipeline.Reconciler(options, api).RunOnceAsync(CancellationToken.None)).Outcome);
+            var stateBefore = File.ReadAllText(Path.Combine(mount, "state.json"));
+            CommitFleet(ConfigMaps("a", "b"), "more");
+            await using (var filler = new FileStream(Path.Combine(mount, "filler"), FileMode.Create))
+            {
+                var block = new byte[4096];
+                try
+                {
+                    while (true)
+                    {
+                        filler.Write(block);
+                        filler.Flush(flushToDisk: true);
+                    }
+                }
+                catch (IOException)
+                {
+                    // the disk is full now
+                }
+            }
+
+            var full = await Assert.ThrowsAsync<IOException>(() => new EdgeOps.Reconciler.Pipeline.Reconciler(options, api).RunOnceAsync(CancellationToken.None));
+
+            Assert.Contains("space", full.Message, StringComparison.OrdinalIgnoreCase);
+            Assert.False(await ExistsAsync(api, "b"), "nothing changes in the cluster without a journal entry");
+            Assert.Equal(stateBefore, File.ReadAllText(Path.Combine(mount, "state.json")));
+            Assert.Equal(good, EdgeOps.Reconciler.Pipeline.ReconcilerState.Load(mount).AppliedRevision);
+        }
+        finally
+        {
+            Run("umount", mount);
+            Directory.Delete(mount, recursive: true);
+        }
+    }
+
+    private static int Run(string file, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        process.WaitForExit();
+        return process.ExitCode;
     }
 
     [Fact]
