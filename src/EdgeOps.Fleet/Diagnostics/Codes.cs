@@ -65,6 +65,8 @@ public static class Codes
     public const string PolicyUnknown = "EO6107";
     public const string PolicySettings = "EO6108";
 
+    public const string AllowedSignersSyntax = "EO7001";
+
     /// <summary>Short descriptions, used as SARIF rule texts and in the README's table.</summary>
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new SortedDictionary<string, string>(StringComparer.Ordinal)
     {
@@ -119,6 +121,7 @@ public static class Codes
         [PolicyImport] = "Policy imports a module that does not exist",
         [PolicyDefinition] = "Policy definition (export const policy) is invalid",
         [PolicyUnknown] = "Unknown or duplicate policy",
+        [AllowedSignersSyntax] = "Line of an allowed_signers file cannot be read",
         [PolicySettings] = "Invalid policy limits or parameters",
     };
 }

@@ -60,6 +60,36 @@ public sealed partial class BadInputTests
         Assert.Equal("edgeops: interrupted", stderr.ToString().Trim());
     }
 
+    [Fact]
+    public async Task Reconcile_BadAllowedSignersFile_IsALocatedErrorBeforeAnythingRuns()
+    {
+        using var fleet = new TempFleet();
+        fleet.Write("allowed_signers", "ops@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOrv\n# retired\nrelease@example.com valid-after=soon ssh-ed25519 AAAA\n");
+        var state = Path.Combine(fleet.Root, "state");
+
+        var result = await CliRunner.RunAsync("reconcile", "--repo", fleet.Root, "--cluster", "edge-1", "--once", "--state-dir", state, "--allowed-signers", Path.Combine(fleet.Root, "allowed_signers"));
+
+        Assert.Equal(2, result.ExitCode);
+        var lines = result.Error.Trim().Split('\n').Select(l => l.Replace("edgeops: ", string.Empty, StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.Matches(DiagnosticLine(), l));
+        Assert.Contains("allowed_signers:1:1: error EO7001: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains("allowed_signers:3:1: error EO7001: 'soon' is not a time", lines[1], StringComparison.Ordinal);
+        Assert.False(Directory.Exists(state));
+    }
+
+    [Fact]
+    public async Task Reconcile_MissingAllowedSignersFile_IsAnError()
+    {
+        using var fleet = new TempFleet();
+
+        var result = await CliRunner.RunAsync("reconcile", "--repo", fleet.Root, "--cluster", "edge-1", "--once", "--state-dir", Path.Combine(fleet.Root, "state"), "--allowed-signers", Path.Combine(fleet.Root, "nope"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("cannot read the allowed signers", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"^\S+:\d+:\d+: (error|warning) EO\d{4}: .+")]
     private static partial Regex DiagnosticLine();
 }

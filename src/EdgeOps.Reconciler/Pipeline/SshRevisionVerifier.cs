@@ -1,0 +1,49 @@
+using EdgeOps.Fleet.Diagnostics;
+using EdgeOps.Trust.Ssh;
+using LibGit2Sharp;
+
+namespace EdgeOps.Reconciler.Pipeline;
+
+/// <summary>
+/// Accepts a revision only if its commit carries a good SSH signature by an allowed signer
+/// (git's allowed_signers format), verified in-process. The allowed signers come from outside the
+/// repo (a file the operator provides), so a push cannot add its own key.
+/// </summary>
+public sealed class SshRevisionVerifier(AllowedSigners signers) : IRevisionVerifier
+{
+    public static SshRevisionVerifier FromFile(string path)
+    {
+        var signers = AllowedSigners.Parse(File.ReadAllText(path));
+        if (signers.Problems.Count > 0)
+        {
+            throw new ReconcilerException(string.Join(
+                Environment.NewLine,
+                signers.Problems.Select(p => $"{path}:{p.Line}:1: error {Codes.AllowedSignersSyntax}: {p.Message}")));
+        }
+
+        return new SshRevisionVerifier(signers);
+    }
+
+    public RevisionVerdict Verify(Repository repository, string revision)
+    {
+        var commit = repository.Lookup<Commit>(revision);
+        if (commit is null)
+        {
+            return new RevisionVerdict(false, $"commit {revision} is not in the repository");
+        }
+
+        SignatureInfo? info;
+        try
+        {
+            info = Commit.ExtractSignature(repository, commit.Id);
+        }
+        catch (NotFoundException)
+        {
+            info = null;
+        }
+
+        var data = info is { } signed ? System.Text.Encoding.UTF8.GetBytes(signed.SignedData) : [];
+        var verdict = CommitSignatureVerifier.Verify(info?.Signature, data, signers, commit.Committer.Email, commit.Committer.When);
+        return new RevisionVerdict(verdict.Trusted, verdict.Reason);
+    }
+}

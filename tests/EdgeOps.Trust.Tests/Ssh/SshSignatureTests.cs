@@ -1,0 +1,98 @@
+using System.Text;
+using EdgeOps.Trust.Ssh;
+
+namespace EdgeOps.Trust.Tests.Ssh;
+
+public sealed class SshSignatureTests : IDisposable
+{
+    private static readonly byte[] Message = Encoding.UTF8.GetBytes("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nrelease 42\n");
+    private readonly SshKeygen _keygen = new();
+
+    public static TheoryData<string, int?> KeyTypes() => new()
+    {
+        { "ed25519", null },
+        { "ecdsa", 256 },
+        { "ecdsa", 384 },
+        { "rsa", 2048 },
+    };
+
+    [Theory]
+    [MemberData(nameof(KeyTypes))]
+    public void VerifiesWhatSshKeygenSigned(string type, int? bits)
+    {
+        var key = _keygen.NewKey($"{type}{bits}", type, bits);
+        var signature = SshSignature.Parse(_keygen.Sign(key, Message));
+
+        Assert.True(signature.Verify(Message, "git"));
+        Assert.Equal("git", signature.Namespace);
+        Assert.Equal(ParsePublic(_keygen.PublicKey(key)), signature.Key);
+    }
+
+    [Theory]
+    [MemberData(nameof(KeyTypes))]
+    public void RejectsAlteredMessage(string type, int? bits)
+    {
+        var key = _keygen.NewKey($"{type}{bits}", type, bits);
+        var signature = SshSignature.Parse(_keygen.Sign(key, Message));
+        var altered = (byte[])Message.Clone();
+        altered[^3] ^= 1;
+
+        Assert.False(signature.Verify(altered, "git"));
+    }
+
+    [Fact]
+    public void RejectsSignatureMadeForAnotherNamespace()
+    {
+        var key = _keygen.NewKey("k", "ed25519");
+        var signature = SshSignature.Parse(_keygen.Sign(key, Message, "file"));
+
+        Assert.Equal("file", signature.Namespace);
+        Assert.False(signature.Verify(Message, "git"));
+    }
+
+    [Fact]
+    public void FingerprintMatchesSshKeygen()
+    {
+        var key = _keygen.NewKey("k", "ed25519");
+        var parsed = ParsePublic(_keygen.PublicKey(key));
+
+        var start = new System.Diagnostics.ProcessStartInfo("ssh-_keygen", ["-l", "-E", "sha256", "-f", key + ".pub"]) { RedirectStandardOutput = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var listed = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+
+        Assert.Contains(parsed.Fingerprint, listed, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not a signature")]
+    [InlineData("-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n")]
+    [InlineData("-----BEGIN SSH SIGNATURE-----\n!!!!\n-----END SSH SIGNATURE-----\n")]
+    public void MalformedSignatureIsAFormatError(string text)
+    {
+        Assert.Throws<FormatException>(() => SshSignature.Parse(text));
+    }
+
+    [Fact]
+    public void MalformedPublicKeysAreFormatErrors()
+    {
+        var good = ParsePublic(_keygen.PublicKey(_keygen.NewKey("k", "ed25519")));
+        byte[] truncated = good.Blob[..^1];
+        byte[] trailing = [.. good.Blob, 0];
+        var weakRsa = _keygen.PublicKey(_keygen.NewKey("weak", "rsa", 1024)).Split(' ');
+
+        Assert.Throws<FormatException>(() => SshPublicKey.FromBlob(truncated));
+        Assert.Throws<FormatException>(() => SshPublicKey.FromBlob(trailing));
+        Assert.Throws<FormatException>(() => SshPublicKey.Parse(weakRsa[0], weakRsa[1]));
+        Assert.Throws<FormatException>(() => SshPublicKey.Parse("ssh-rsa", Convert.ToBase64String(good.Blob)));
+        Assert.Throws<FormatException>(() => SshPublicKey.Parse("ssh-ed25519", "not base64!"));
+    }
+
+    public void Dispose() => _keygen.Dispose();
+
+    private static SshPublicKey ParsePublic(string line)
+    {
+        var fields = line.Split(' ');
+        return SshPublicKey.Parse(fields[0], fields[1]);
+    }
+}
