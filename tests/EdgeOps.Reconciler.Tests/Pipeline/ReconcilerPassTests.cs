@@ -228,6 +228,56 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
         Assert.False(await ExistsAsync(api, "b"));
     }
 
+    [Fact]
+    public async Task Pass_WithAllowedSigners_AppliesOnlyCommitsSignedByAnAllowedKey()
+    {
+        var keys = Directory.CreateTempSubdirectory("edgeops-keys-").FullName;
+        try
+        {
+            var release = SshSigning.NewKey(keys, "release");
+            var attacker = SshSigning.NewKey(keys, "attacker");
+            var signers = Path.Combine(keys, "allowed_signers");
+            File.WriteAllText(signers, $"test@edgeops.invalid {SshSigning.PublicKey(release)}\n");
+            using var api = new KubeApi(fixture.Server.Configuration);
+            var reconciler = new EdgeOps.Reconciler.Pipeline.Reconciler(new ReconcilerOptions
+            {
+                Source = new GitSourceOptions { Url = _repo.Root, CacheDirectory = Path.Combine(_state, "repo.git") },
+                Cluster = "edge-1",
+                StateDirectory = _state,
+                Namespace = "edgeops-" + _suffix,
+                HealthTimeout = TimeSpan.FromSeconds(20),
+                Verifier = SshRevisionVerifier.FromFile(signers),
+            }, api);
+            _repo.Cluster("edge-1", "tier: far");
+            _repo.Workload("app", manifest: ConfigMaps("a"));
+            var signed = SshSigning.SignedCommit(_repo, release, "signed release");
+
+            var first = await reconciler.RunOnceAsync(CancellationToken.None);
+            Assert.Equal((PassOutcome.Applied, signed), (first.Outcome, first.AppliedRevision));
+
+            _repo.Workload("app", manifest: ConfigMaps("a", "b"));
+            var forged = SshSigning.SignedCommit(_repo, attacker, "forged release");
+            var refused = await reconciler.RunOnceAsync(CancellationToken.None);
+
+            Assert.Equal((PassOutcome.Refused, signed, forged), (refused.Outcome, refused.AppliedRevision, refused.AttemptedRevision));
+            Assert.Contains("not an allowed signer", refused.Message, StringComparison.Ordinal);
+            Assert.False(await ExistsAsync(api, "b"));
+
+            _repo.Workload("app", manifest: ConfigMaps("a", "c"));
+            var unsigned = _repo.Commit("unsigned release");
+            var stillRefused = await reconciler.RunOnceAsync(CancellationToken.None);
+
+            Assert.Equal((PassOutcome.Refused, signed, unsigned), (stillRefused.Outcome, stillRefused.AppliedRevision, stillRefused.AttemptedRevision));
+            Assert.Contains("not signed", stillRefused.Message, StringComparison.Ordinal);
+            Assert.False(await ExistsAsync(api, "c"));
+            Assert.True(await ExistsAsync(api, "a"));
+        }
+        finally
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
+
     private sealed class RejectUnsigned(string trusted) : IRevisionVerifier
     {
         public RevisionVerdict Verify(LibGit2Sharp.Repository repository, string revision) =>

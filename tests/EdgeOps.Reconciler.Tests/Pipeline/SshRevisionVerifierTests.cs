@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EdgeOps.Reconciler.Pipeline;
+using EdgeOps.Reconciler.Tests.Infrastructure;
 using EdgeOps.Tests;
 using LibGit2Sharp;
 
@@ -96,14 +97,7 @@ public sealed class SshRevisionVerifierTests : IDisposable
     private string SignedCommit(string key, string message)
     {
         _repo.Write("fleet.yaml", TempFleet.FleetYaml + $"# {message}\n");
-        if (!Directory.Exists(Path.Combine(_repo.Root, ".git")))
-        {
-            _repo.Git("init", "-q");
-        }
-
-        _repo.Git("add", "-A");
-        _repo.Git("-c", "gpg.format=ssh", "-c", $"user.signingkey={key}", "commit", "-q", "-S", "-m", message);
-        return _repo.Git("rev-parse", "HEAD");
+        return SshSigning.SignedCommit(_repo, key, message);
     }
 
     private int GitVerifyCommit(string signersFile, string revision)
@@ -128,16 +122,7 @@ public sealed class SshRevisionVerifierTests : IDisposable
         return path;
     }
 
-    private string NewKey(string name, string type)
-    {
-        var path = Path.Combine(_keys, name);
-        var start = new ProcessStartInfo("ssh-keygen", ["-q", "-t", type, "-N", string.Empty, "-C", name, "-f", path]) { RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, error);
-        return path;
-    }
+    private string NewKey(string name, string type) => SshSigning.NewKey(_keys, name, type);
 
-    private static string PublicKey(string key) => string.Join(' ', File.ReadAllText(key + ".pub").Split(' ').Take(2));
+    private static string PublicKey(string key) => SshSigning.PublicKey(key);
 }

@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using EdgeOps.Tests;
+
+namespace EdgeOps.Reconciler.Tests.Infrastructure;
+
+/// <summary>Real SSH keys from ssh-keygen and commits signed by real git (gpg.format=ssh).</summary>
+internal static class SshSigning
+{
+    /// <summary>Creates an unencrypted key pair in <paramref name="folder"/>; returns the private key's path.</summary>
+    public static string NewKey(string folder, string name, string type = "ed25519")
+    {
+        var path = Path.Combine(folder, name);
+        var start = new ProcessStartInfo("ssh-keygen", ["-q", "-t", type, "-N", string.Empty, "-C", name, "-f", path]) { RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, error);
+        return path;
+    }
+
+    /// <summary>"type base64" of the key's public half, as allowed_signers lists it.</summary>
+    public static string PublicKey(string key) => string.Join(' ', File.ReadAllText(key + ".pub").Split(' ').Take(2));
+
+    /// <summary>Commits everything in the repo, signed with <paramref name="key"/>; returns the commit id.</summary>
+    public static string SignedCommit(TempFleet repo, string key, string message)
+    {
+        if (!Directory.Exists(Path.Combine(repo.Root, ".git")))
+        {
+            repo.Git("init", "-q");
+        }
+
+        repo.Git("add", "-A");
+        repo.Git("-c", "gpg.format=ssh", "-c", $"user.signingkey={key}", "commit", "-q", "--allow-empty", "-S", "-m", message);
+        return repo.Git("rev-parse", "HEAD");
+    }
+}
