@@ -32,7 +32,7 @@ internal static class ReconcileCommand
         var credentials = new Option<string?>("--credentials-file") { Description = "File holding a token or user:password for the repo" };
         var allowRollback = new Option<bool>("--allow-rollback") { Description = "Accept a head that is not a descendant of the applied revision" };
         var healthTimeout = new Option<string?>("--health-timeout") { Description = "Override the fleet's defaults.healthTimeout" };
-        var allowedSigners = new Option<string?>("--allowed-signers") { Description = "git allowed_signers file: apply only commits with a good SSH signature by one of these keys" };
+        var allowedSigners = new Option<string?>("--allowed-signers") { Description = "git allowed_signers file: apply only commits with a good SSH signature by one of these keys (overrides the fleet's trust.allowedSigners)" };
         var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
         {
             repo, cluster, branch, kubeconfig, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
@@ -56,7 +56,7 @@ internal static class ReconcileCommand
                 AllowRollback = parse.GetValue(allowRollback),
                 HealthTimeout = parse.GetValue(healthTimeout) is { } h ? ParseDuration(h) : null,
                 Checkpoint = CrashPoint(),
-                Verifier = parse.GetValue(allowedSigners) is { } signersFile ? LoadSigners(signersFile) : AcceptAllVerifier.Instance,
+                Verifier = parse.GetValue(allowedSigners) is { } signersFile ? LoadSigners(signersFile) : FleetTrustVerifier.Instance,
             };
             var configuration = Configuration(parse.GetValue(kubeconfig));
             if (parse.GetValue(once))

@@ -43,7 +43,7 @@ public sealed record ReconcilerOptions
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>Decides whether a revision may be applied (signatures); the default accepts all.</summary>
-    public IRevisionVerifier Verifier { get; init; } = AcceptAllVerifier.Instance;
+    public IRevisionVerifier Verifier { get; init; } = FleetTrustVerifier.Instance;
 
     /// <summary>Who this reconciler is, in the cluster lease (default: host name and state folder).</summary>
     public string? Identity { get; init; }
@@ -137,7 +137,7 @@ public sealed class Reconciler(ReconcilerOptions options, KubeApi api)
         if (target != state.AppliedRevision)
         {
             using var repository = _git.Open();
-            var verdict = options.Verifier.Verify(repository, target);
+            var verdict = options.Verifier.Verify(repository, target, state.AppliedRevision);
             if (!verdict.Accepted)
             {
                 return await FinishAsync(state, PassOutcome.Refused, target, $"refused {Short(target)}: {verdict.Reason}", null, [], started, cancellationToken).ConfigureAwait(false);

@@ -8,17 +8,17 @@ public sealed record RevisionVerdict(bool Accepted, string Reason)
 }
 
 /// <summary>
-/// The verify step: may this revision be applied at all (who signed it)? Signature verification
-/// (SSH commit signatures, Sigstore) plugs in here; until it does, every revision is accepted.
+/// The verify step: may this revision be applied at all (who signed it)? <paramref name="trustedRevision"/>
+/// in <see cref="Verify"/> is the revision already applied, if any: the last one this cluster trusted.
 /// </summary>
 public interface IRevisionVerifier
 {
-    RevisionVerdict Verify(Repository repository, string revision);
+    RevisionVerdict Verify(Repository repository, string revision, string? trustedRevision);
 }
 
 public sealed class AcceptAllVerifier : IRevisionVerifier
 {
     public static readonly AcceptAllVerifier Instance = new();
 
-    public RevisionVerdict Verify(Repository repository, string revision) => RevisionVerdict.Accept;
+    public RevisionVerdict Verify(Repository repository, string revision, string? trustedRevision) => RevisionVerdict.Accept;
 }

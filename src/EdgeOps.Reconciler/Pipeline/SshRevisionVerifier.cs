@@ -24,7 +24,10 @@ public sealed class SshRevisionVerifier(AllowedSigners signers) : IRevisionVerif
         return new SshRevisionVerifier(signers);
     }
 
-    public RevisionVerdict Verify(Repository repository, string revision)
+    public RevisionVerdict Verify(Repository repository, string revision, string? trustedRevision) => Verify(repository, revision, signers);
+
+    /// <summary>Checks <paramref name="revision"/>'s commit signature against <paramref name="signers"/>.</summary>
+    public static RevisionVerdict Verify(Repository repository, string revision, AllowedSigners signers)
     {
         var commit = repository.Lookup<Commit>(revision);
         if (commit is null)

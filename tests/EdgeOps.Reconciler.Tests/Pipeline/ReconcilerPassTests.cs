@@ -280,7 +280,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
 
     private sealed class RejectUnsigned(string trusted) : IRevisionVerifier
     {
-        public RevisionVerdict Verify(LibGit2Sharp.Repository repository, string revision) =>
+        public RevisionVerdict Verify(LibGit2Sharp.Repository repository, string revision, string? trustedRevision) =>
             revision == trusted ? RevisionVerdict.Accept : new RevisionVerdict(false, "no trusted signature");
     }
 

@@ -91,7 +91,7 @@ public sealed class SshRevisionVerifierTests : IDisposable
     private RevisionVerdict Verify(string signersFile, string revision)
     {
         using var repository = new Repository(_repo.Root);
-        return SshRevisionVerifier.FromFile(signersFile).Verify(repository, revision);
+        return SshRevisionVerifier.FromFile(signersFile).Verify(repository, revision, null);
     }
 
     private string SignedCommit(string key, string message)

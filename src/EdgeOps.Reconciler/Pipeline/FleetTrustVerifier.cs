@@ -1,0 +1,79 @@
+using System.Text;
+using EdgeOps.Fleet.Diagnostics;
+using EdgeOps.Fleet.Loading;
+using EdgeOps.Fleet.Model;
+using EdgeOps.Fleet.Sources;
+using EdgeOps.Trust.Ssh;
+using LibGit2Sharp;
+
+namespace EdgeOps.Reconciler.Pipeline;
+
+/// <summary>
+/// The default verify step: the fleet's own <c>spec.trust</c> decides. The rules and signers are read from
+/// the revision this cluster already trusts (the applied one), never from the revision being judged, so a
+/// push cannot bless itself: changing the signers takes a commit signed by a key the old list allows. On
+/// the very first sync there is nothing trusted yet, and the candidate's own rules are used (trust on first
+/// use) — pin the signers with <c>--allowed-signers</c> to avoid that.
+/// </summary>
+public sealed class FleetTrustVerifier : IRevisionVerifier
+{
+    public static readonly FleetTrustVerifier Instance = new();
+
+    public RevisionVerdict Verify(Repository repository, string revision, string? trustedRevision)
+    {
+        var anchor = trustedRevision ?? revision;
+        TrustSettings trust;
+        AllowedSigners? signers;
+        using (var source = GitTreeFleetSource.FromRepository(new Repository(repository.Info.Path), anchor))
+        {
+            var files = new FleetFiles(source);
+            var bag = new DiagnosticBag();
+            trust = new FleetLoader().Load(files, bag).Settings.Trust;
+            if (!trust.RequireSignedRevisions)
+            {
+                return new RevisionVerdict(true, "the fleet does not require signed revisions");
+            }
+
+            if (trust.AllowedSigners is not { } path)
+            {
+                return new RevisionVerdict(false, $"{Origin(anchor, trustedRevision)} requires signed revisions but names no trust.allowedSigners");
+            }
+
+            signers = ReadSigners(files, path, out var problem);
+            if (signers is null)
+            {
+                return new RevisionVerdict(false, $"{Origin(anchor, trustedRevision)}: {problem}");
+            }
+        }
+
+        var verdict = SshRevisionVerifier.Verify(repository, revision, signers);
+        return trustedRevision is null && verdict.Accepted
+            ? verdict with { Reason = verdict.Reason + " (signers trusted on first use)" }
+            : verdict;
+    }
+
+    /// <summary>Reads an allowed_signers file from the fleet; null and why if it is missing or has a bad line.</summary>
+    public static AllowedSigners? ReadSigners(FleetFiles files, Located<string> path, out string? problem)
+    {
+        var entry = files.Resolve(path.Value, out var error);
+        if (entry is null || entry.Kind != FleetEntryKind.File)
+        {
+            problem = $"{path.Location}: error {Codes.FileNotFound}: trust.allowedSigners '{path.Value}' {error ?? "is not a file"}";
+            return null;
+        }
+
+        var signers = AllowedSigners.Parse(Encoding.UTF8.GetString(files.Source.ReadAllBytes(entry.Path)));
+        if (signers.Problems.Count > 0)
+        {
+            var first = signers.Problems[0];
+            problem = $"{entry.Path}:{first.Line}:1: error {Codes.AllowedSignersSyntax}: {first.Message}";
+            return null;
+        }
+
+        problem = null;
+        return signers;
+    }
+
+    private static string Origin(string anchor, string? trustedRevision) =>
+        trustedRevision is null ? $"revision {anchor[..Math.Min(12, anchor.Length)]}" : $"the applied revision {anchor[..Math.Min(12, anchor.Length)]}";
+}
