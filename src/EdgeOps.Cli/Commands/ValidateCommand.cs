@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using EdgeOps.Cli.Checks;
 using EdgeOps.Cli.Output;
 using EdgeOps.Fleet.Validation;
 using EdgeOps.Policy.Checks;
@@ -23,17 +24,21 @@ internal static class ValidateCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var output = CommonOptions.Output("text", "json", "sarif");
+        var verifySignatures = new Option<bool>("--verify-signatures")
+        {
+            Description = "Also check that the commit (HEAD or --rev) is signed by a key its parent's trust.allowedSigners allows, as the reconciler will",
+        };
 
         var command = new Command("validate", "Validate the fleet repo and render every cluster; exit 1 on any error")
         {
-            path, revision, clusters, output,
+            path, revision, clusters, output, verifySignatures,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(
-            context, parse.GetValue(path)!, parse.GetValue(revision), parse.GetValue(clusters) ?? [], parse.GetValue(output)!, cancellationToken)));
+            context, parse.GetValue(path)!, parse.GetValue(revision), parse.GetValue(clusters) ?? [], parse.GetValue(output)!, parse.GetValue(verifySignatures), cancellationToken)));
         return command;
     }
 
-    private static int Run(CliContext context, string path, string? revision, string[] clusters, string format, CancellationToken cancellationToken)
+    private static int Run(CliContext context, string path, string? revision, string[] clusters, string format, bool verifySignatures, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         using var source = FleetSources.Open(path, revision);
@@ -41,7 +46,7 @@ internal static class ValidateCommand
         var options = new ValidationOptions
         {
             Clusters = clusters,
-            Checks = [new PolicyFleetCheck()],
+            Checks = [new PolicyFleetCheck(), new TrustCheck(path, revision, verifySignatures)],
             Progress = progress is null ? null : progress.Report,
         };
         var report = new FleetValidator().Validate(source, options, cancellationToken);

@@ -66,6 +66,7 @@ public static class Codes
     public const string PolicySettings = "EO6108";
 
     public const string AllowedSignersSyntax = "EO7001";
+    public const string RevisionNotTrusted = "EO7002";
 
     /// <summary>Short descriptions, used as SARIF rule texts and in the README's table.</summary>
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new SortedDictionary<string, string>(StringComparer.Ordinal)
@@ -122,6 +123,7 @@ public static class Codes
         [PolicyDefinition] = "Policy definition (export const policy) is invalid",
         [PolicyUnknown] = "Unknown or duplicate policy",
         [AllowedSignersSyntax] = "Line of an allowed_signers file cannot be read",
+        [RevisionNotTrusted] = "Commit is not signed as the fleet's trust settings require",
         [PolicySettings] = "Invalid policy limits or parameters",
     };
 }

@@ -15,7 +15,8 @@ namespace EdgeOps.Reconciler.Pipeline;
 /// the very first sync there is nothing trusted yet, and the candidate's own rules are used (trust on first
 /// use) — pin the signers with <c>--allowed-signers</c> to avoid that.
 /// </summary>
-public sealed class FleetTrustVerifier : IRevisionVerifier
+/// <param name="subPath">The fleet's folder inside the repository ("" for its root).</param>
+public sealed class FleetTrustVerifier(string subPath = "") : IRevisionVerifier
 {
     public static readonly FleetTrustVerifier Instance = new();
 
@@ -24,7 +25,7 @@ public sealed class FleetTrustVerifier : IRevisionVerifier
         var anchor = trustedRevision ?? revision;
         TrustSettings trust;
         AllowedSigners? signers;
-        using (var source = GitTreeFleetSource.FromRepository(new Repository(repository.Info.Path), anchor))
+        using (var source = GitTreeFleetSource.FromRepository(new Repository(repository.Info.Path), anchor, subPath))
         {
             var files = new FleetFiles(source);
             var bag = new DiagnosticBag();

@@ -56,7 +56,7 @@ public sealed class SshSignatureTests : IDisposable
         var key = _keygen.NewKey("k", "ed25519");
         var parsed = ParsePublic(_keygen.PublicKey(key));
 
-        var start = new System.Diagnostics.ProcessStartInfo("ssh-_keygen", ["-l", "-E", "sha256", "-f", key + ".pub"]) { RedirectStandardOutput = true };
+        var start = new System.Diagnostics.ProcessStartInfo("ssh-keygen", ["-l", "-E", "sha256", "-f", key + ".pub"]) { RedirectStandardOutput = true };
         using var process = System.Diagnostics.Process.Start(start)!;
         var listed = process.StandardOutput.ReadToEnd();
         process.WaitForExit();

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using EdgeOps.Tests;
 
-namespace EdgeOps.Reconciler.Tests.Infrastructure;
+namespace EdgeOps.Tests;
 
 /// <summary>Real SSH keys from ssh-keygen and commits signed by real git (gpg.format=ssh).</summary>
 internal static class SshSigning
