@@ -4,6 +4,8 @@ using EdgeOps.Bench;
 // Benchmarks for EdgeOps. Commands:
 //   reconciler
 //       the reconciler's figures: daemon idle RSS, no-op pass, bytes per poll and per change, push to applied.
+//   verify-commit
+//       verifying one SSH-signed commit in-process, per key type, against git verify-commit.
 //   apply [--objects N]
 //       server-side apply of N objects into an empty namespace on the test API server, then a no-op pass.
 //   policy-throughput [--objects N] [--policy NAME]...
@@ -20,6 +22,11 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
 if (args[0] == "reconciler")
 {
     return await ReconcilerBenchmark.RunAsync(objects: 200, commits: 1000);
+}
+
+if (args[0] == "verify-commit")
+{
+    return CommitVerifyBenchmark.Run(iterations: 200, batches: 11);
 }
 
 if (args[0] == "apply")
