@@ -134,13 +134,14 @@ public sealed class Reconciler(ReconcilerOptions options, KubeApi api)
             return await FinishAsync(state, PassOutcome.Refused, head, message, null, [], started, cancellationToken).ConfigureAwait(false);
         }
 
+        RevisionVerdict? trust = null;
         if (target != state.AppliedRevision)
         {
             using var repository = _git.Open();
-            var verdict = options.Verifier.Verify(repository, target, state.AppliedRevision);
-            if (!verdict.Accepted)
+            trust = options.Verifier.Verify(repository, target, state.AppliedRevision);
+            if (!trust.Accepted)
             {
-                return await FinishAsync(state, PassOutcome.Refused, target, $"refused {Short(target)}: {verdict.Reason}", null, [], started, cancellationToken).ConfigureAwait(false);
+                return await FinishAsync(state, PassOutcome.Refused, target, $"refused {Short(target)}: {trust.Reason}", null, [], started, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -166,10 +167,10 @@ public sealed class Reconciler(ReconcilerOptions options, KubeApi api)
             return await FinishAsync(state, outcome, target, message, again.ChangeSet, [], started, cancellationToken).ConfigureAwait(false);
         }
 
-        return await TransactAsync(state, target, render, started, cancellationToken).ConfigureAwait(false);
+        return await TransactAsync(state, target, render, trust, started, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<PassResult> TransactAsync(ReconcilerState state, string target, RenderOutcome render, long started, CancellationToken cancellationToken)
+    private async Task<PassResult> TransactAsync(ReconcilerState state, string target, RenderOutcome render, RevisionVerdict? trust, long started, CancellationToken cancellationToken)
     {
         var previous = state.AppliedRevision;
         _journal.Write(new JournalRecord(target, previous, TransactionPhase.Applying, options.Clock.GetUtcNow()));
@@ -196,7 +197,7 @@ public sealed class Reconciler(ReconcilerOptions options, KubeApi api)
         }
 
         state = Commit(state, target);
-        return await FinishAsync(state, PassOutcome.Applied, target, $"applied {Short(target)}: {applied.ChangeSet}", applied.ChangeSet, [], started, cancellationToken).ConfigureAwait(false);
+        return await FinishAsync(state, PassOutcome.Applied, target, $"applied {Short(target)}: {applied.ChangeSet}{(trust is { Signed: true } ? $"; {trust.Reason}" : string.Empty)}", applied.ChangeSet, [], started, cancellationToken).ConfigureAwait(false);
     }
 
     private ReconcilerState Commit(ReconcilerState state, string target)

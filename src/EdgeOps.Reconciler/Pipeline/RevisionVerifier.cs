@@ -2,7 +2,8 @@ using LibGit2Sharp;
 
 namespace EdgeOps.Reconciler.Pipeline;
 
-public sealed record RevisionVerdict(bool Accepted, string Reason)
+/// <param name="Signed">Accepted because of a good signature (the reason then names the signer).</param>
+public sealed record RevisionVerdict(bool Accepted, string Reason, bool Signed = false)
 {
     public static readonly RevisionVerdict Accept = new(true, "accepted");
 }

@@ -47,6 +47,6 @@ public sealed class SshRevisionVerifier(AllowedSigners signers) : IRevisionVerif
 
         var data = info is { } signed ? System.Text.Encoding.UTF8.GetBytes(signed.SignedData) : [];
         var verdict = CommitSignatureVerifier.Verify(info?.Signature, data, signers, commit.Committer.Email, commit.Committer.When);
-        return new RevisionVerdict(verdict.Trusted, verdict.Reason);
+        return new RevisionVerdict(verdict.Trusted, verdict.Reason, Signed: verdict.Trusted);
     }
 }

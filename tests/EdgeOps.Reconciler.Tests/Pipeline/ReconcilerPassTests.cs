@@ -254,6 +254,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
 
             var first = await reconciler.RunOnceAsync(CancellationToken.None);
             Assert.Equal((PassOutcome.Applied, signed), (first.Outcome, first.AppliedRevision));
+            Assert.Contains("good signature by test@edgeops.invalid (SHA256:", first.Message, StringComparison.Ordinal);
 
             _repo.Workload("app", manifest: ConfigMaps("a", "b"));
             var forged = SshSigning.SignedCommit(_repo, attacker, "forged release");
@@ -271,6 +272,43 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
             Assert.Contains("not signed", stillRefused.Message, StringComparison.Ordinal);
             Assert.False(await ExistsAsync(api, "c"));
             Assert.True(await ExistsAsync(api, "a"));
+        }
+        finally
+        {
+            Directory.Delete(keys, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Pass_FleetRequiringSignatures_RefusesAPushThatBringsItsOwnKey()
+    {
+        var keys = Directory.CreateTempSubdirectory("edgeops-keys-").FullName;
+        try
+        {
+            var release = SshSigning.NewKey(keys, "release");
+            var attacker = SshSigning.NewKey(keys, "attacker");
+            using var api = new KubeApi(fixture.Server.Configuration);
+            var reconciler = NewReconciler(api);
+            _repo.Write("fleet.yaml", TempFleet.FleetYaml + "spec:\n  trust:\n    allowedSigners: trust/allowed_signers\n");
+            _repo.Write("trust/allowed_signers", $"test@edgeops.invalid {SshSigning.PublicKey(release)}\n");
+            _repo.Cluster("edge-1", "tier: far");
+            _repo.Workload("app", manifest: ConfigMaps("a"));
+            var signed = SshSigning.SignedCommit(_repo, release, "signed release");
+            var first = await reconciler.RunOnceAsync(CancellationToken.None);
+            Assert.Equal((PassOutcome.Applied, signed), (first.Outcome, first.AppliedRevision));
+            Assert.Contains("signers trusted on first use", first.Message, StringComparison.Ordinal);
+
+            _repo.Write("trust/allowed_signers", $"test@edgeops.invalid {SshSigning.PublicKey(attacker)}\n");
+            _repo.Workload("app", manifest: ConfigMaps("a", "b"));
+            var takeover = SshSigning.SignedCommit(_repo, attacker, "replace the signers");
+            var refused = await reconciler.RunOnceAsync(CancellationToken.None);
+
+            Assert.Equal((PassOutcome.Refused, signed, takeover), (refused.Outcome, refused.AppliedRevision, refused.AttemptedRevision));
+            Assert.Contains("not an allowed signer", refused.Message, StringComparison.Ordinal);
+            Assert.False(await ExistsAsync(api, "b"));
+            var status = StatusReport.Read(Path.Combine(_state, "status.json"))!;
+            Assert.Equal((signed, "Refused"), (status.AppliedRevision, status.Outcome));
+            Assert.Contains("not an allowed signer", status.Message, StringComparison.Ordinal);
         }
         finally
         {
