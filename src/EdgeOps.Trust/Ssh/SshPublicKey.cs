@@ -85,6 +85,20 @@ public sealed class SshPublicKey : IEquatable<SshPublicKey>
     /// <summary>Verifies an SSH signature blob (string algorithm, string signature) over <paramref name="data"/>.</summary>
     public bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signatureBlob)
     {
+        // A signature is attacker-controlled input: anything malformed (a short blob, a point off the
+        // curve, a wrong-sized Ed25519 signature) is a failed verification, never an exception.
+        try
+        {
+            return VerifyCore(data, signatureBlob);
+        }
+        catch (Exception ex) when (ex is FormatException or CryptographicException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private bool VerifyCore(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signatureBlob)
+    {
         var signature = new SshReader(signatureBlob);
         var algorithm = signature.ReadText();
         var raw = signature.ReadString();

@@ -74,6 +74,33 @@ public sealed class SshSignatureTests : IDisposable
     }
 
     [Fact]
+    public void EcdsaKeyOffTheCurve_FailsVerificationWithoutThrowing()
+    {
+        var key = _keygen.NewKey("k", "ecdsa", 256);
+        var armored = _keygen.Sign(key, Message);
+        var lines = armored.Trim().Split('\n');
+        var blob = Convert.FromBase64String(string.Concat(lines[1..^1]));
+
+        // SSHSIG(6) version(4) len(4) then the key: "ecdsa-sha2-nistp256"(4+19) "nistp256"(4+8) point(4+1+64).
+        blob[6 + 4 + 4 + 23 + 12 + 4 + 1 + 10] ^= 0x5a;
+        var tampered = $"{lines[0]}\n{Convert.ToBase64String(blob)}\n{lines[^1]}\n";
+        var signature = SshSignature.Parse(tampered);
+
+        Assert.False(signature.Verify(Message, "git"));
+    }
+
+    [Fact]
+    public void TruncatedSignatureBlob_FailsVerificationWithoutThrowing()
+    {
+        var key = _keygen.NewKey("k", "ed25519");
+        var good = ParsePublic(_keygen.PublicKey(key));
+        byte[] shortSignature = [0, 0, 0, 11, .. "ssh-ed25519"u8.ToArray(), 0, 0, 0, 3, 1, 2, 3];
+
+        Assert.False(good.Verify(Message, shortSignature));
+        Assert.False(good.Verify(Message, [0, 0, 0, 99]));
+    }
+
+    [Fact]
     public void MalformedPublicKeysAreFormatErrors()
     {
         var good = ParsePublic(_keygen.PublicKey(_keygen.NewKey("k", "ed25519")));
