@@ -100,6 +100,39 @@ public sealed class SshSignatureTests : IDisposable
         Assert.False(good.Verify(Message, [0, 0, 0, 99]));
     }
 
+    [Theory]
+    [InlineData("ed25519", null)]
+    [InlineData("ecdsa", 256)]
+    [InlineData("rsa", 2048)]
+    public void RandomByteMutations_AreRejectedOrVerified_NeverThrowOtherwise(string type, int? bits)
+    {
+        var key = _keygen.NewKey("k", type, bits);
+        var lines = _keygen.Sign(key, Message).Trim().Split('\n');
+        var original = Convert.FromBase64String(string.Concat(lines[1..^1]));
+        var random = new Random(20261127);
+        var verified = 0;
+        for (var i = 0; i < 500; i++)
+        {
+            var blob = (byte[])original.Clone();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+            {
+                blob[random.Next(blob.Length)] = (byte)random.Next(256);
+            }
+
+            var armored = $"{lines[0]}\n{Convert.ToBase64String(blob)}\n{lines[^1]}";
+            try
+            {
+                verified += SshSignature.Parse(armored).Verify(Message, "git") ? 1 : 0;
+            }
+            catch (FormatException)
+            {
+            }
+        }
+
+        // A mutation may land where nothing is signed (such as the reserved field's bytes), never more than that.
+        Assert.True(verified < 25, $"{verified} of 500 mutated signatures still verified");
+    }
+
     [Fact]
     public void MalformedPublicKeysAreFormatErrors()
     {
