@@ -6,15 +6,23 @@ namespace EdgeOps.Tests;
 internal static class SshSigning
 {
     /// <summary>Creates an unencrypted key pair in <paramref name="folder"/>; returns the private key's path.</summary>
-    public static string NewKey(string folder, string name, string type = "ed25519")
+    public static string NewKey(string folder, string name, string type = "ed25519", int? bits = null)
     {
         var path = Path.Combine(folder, name);
-        var start = new ProcessStartInfo("ssh-keygen", ["-q", "-t", type, "-N", string.Empty, "-C", name, "-f", path]) { RedirectStandardError = true };
+        string[] size = bits is { } b ? ["-b", b.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [];
+        SshKeygen([.. size, "-q", "-t", type, "-N", string.Empty, "-C", name, "-f", path]);
+        return path;
+    }
+
+    /// <summary>Runs ssh-keygen with <paramref name="args"/>; fails the test if it fails.</summary>
+    public static void SshKeygen(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("ssh-keygen", args) { RedirectStandardError = true, RedirectStandardOutput = true };
         using var process = Process.Start(start)!;
+        process.StandardOutput.ReadToEnd();
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        Assert.True(process.ExitCode == 0, error);
-        return path;
+        Assert.True(process.ExitCode == 0, $"ssh-keygen {string.Join(' ', start.ArgumentList)}: {error}");
     }
 
     /// <summary>"type base64" of the key's public half, as allowed_signers lists it.</summary>
