@@ -42,7 +42,7 @@ public sealed record ReconcilerOptions
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>Decides whether a revision may be applied (signatures); the default accepts all.</summary>
+    /// <summary>Decides whether a revision may be applied (signatures); the default follows the fleet's spec.trust.</summary>
     public IRevisionVerifier Verifier { get; init; } = FleetTrustVerifier.Instance;
 
     /// <summary>Who this reconciler is, in the cluster lease (default: host name and state folder).</summary>
