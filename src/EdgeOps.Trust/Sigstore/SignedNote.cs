@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+
+namespace EdgeOps.Trust.Sigstore;
+
+/// <summary>
+/// A transparency log checkpoint in the C2SP signed-note form: origin, tree size and root hash lines (then any
+/// extension lines), a blank line, and one or more "— name base64(keyhint ‖ signature)" lines. Signatures
+/// from keys the verifier does not know (witness cosignatures) are ignored, wherever they appear.
+/// </summary>
+public sealed record SignedNote(string Text, string Origin, long TreeSize, byte[] RootHash, IReadOnlyList<NoteSignature> Signatures)
+{
+    private const int MaxSignatures = 64;
+
+    public static SignedNote Parse(string envelope)
+    {
+        var split = envelope.IndexOf("\n\n", StringComparison.Ordinal);
+        if (split < 0)
+        {
+            throw new BundleException(BundleFailure.Checkpoint, "checkpoint has no blank line between its text and its signatures");
+        }
+
+        var text = envelope[..(split + 1)];
+        var lines = text[..^1].Split('\n');
+        if (lines.Length < 3)
+        {
+            throw new BundleException(BundleFailure.Checkpoint, "checkpoint must start with origin, tree size and root hash lines");
+        }
+
+        var origin = lines[0];
+        if (origin.Length == 0)
+        {
+            throw new BundleException(BundleFailure.Checkpoint, "checkpoint origin line is empty");
+        }
+
+        if (lines[1].Length == 0 || !lines[1].All(char.IsAsciiDigit) ||
+            !long.TryParse(lines[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+        {
+            throw new BundleException(BundleFailure.Checkpoint, $"checkpoint tree size line is not a number: '{Shorten(lines[1])}' (is the origin line missing?)");
+        }
+
+        byte[] root;
+        try
+        {
+            root = Convert.FromBase64String(lines[2]);
+        }
+        catch (FormatException)
+        {
+            throw new BundleException(BundleFailure.Checkpoint, "checkpoint root hash line is not base64");
+        }
+
+        var signatures = new List<NoteSignature>();
+        foreach (var line in envelope[(split + 2)..].Split('\n'))
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            if (!line.StartsWith("\u2014 ", StringComparison.Ordinal))
+            {
+                throw new BundleException(BundleFailure.Checkpoint, $"checkpoint signature line does not start with '— ': '{Shorten(line)}'");
+            }
+
+            var space = line.IndexOf(' ', 2);
+            if (space < 0)
+            {
+                throw new BundleException(BundleFailure.Checkpoint, $"checkpoint signature line has no signature: '{Shorten(line)}'");
+            }
+
+            byte[] blob;
+            try
+            {
+                blob = Convert.FromBase64String(line[(space + 1)..]);
+            }
+            catch (FormatException)
+            {
+                throw new BundleException(BundleFailure.Checkpoint, $"checkpoint signature of {line[2..space]} is not base64");
+            }
+
+            if (blob.Length < 5)
+            {
+                throw new BundleException(BundleFailure.Checkpoint, $"checkpoint signature of {line[2..space]} is too short");
+            }
+
+            signatures.Add(new NoteSignature(line[2..space], blob[..4], blob[4..]));
+            if (signatures.Count > MaxSignatures)
+            {
+                throw new BundleException(BundleFailure.Checkpoint, $"checkpoint has more than {MaxSignatures} signatures");
+            }
+        }
+
+        if (signatures.Count == 0)
+        {
+            throw new BundleException(BundleFailure.Checkpoint, "checkpoint is not signed");
+        }
+
+        return new SignedNote(text, origin, size, root, signatures);
+    }
+
+    /// <summary>True when some signature line carries the log's key hint and verifies under its key.</summary>
+    public bool IsSignedBy(TransparencyLogKey log)
+    {
+        var body = Encoding.UTF8.GetBytes(Text);
+        var hint = log.LogId[..Math.Min(4, log.LogId.Length)];
+        return Signatures.Any(s => s.KeyHint.AsSpan().SequenceEqual(hint) && log.Key.VerifyData(body, s.Signature));
+    }
+
+    private static string Shorten(string text) => text.Length > 80 ? text[..80] + "…" : text;
+}
+
+public sealed record NoteSignature(string Name, byte[] KeyHint, byte[] Signature);
