@@ -42,7 +42,7 @@ public sealed class CertificateAuthority
 /// </summary>
 public sealed class TrustedRoot
 {
-    private static readonly Lazy<TrustedRoot> s_publicGood = new(() =>
+    private static readonly Lazy<TrustedRoot> PublicGoodRoot = new(() =>
     {
         using var stream = typeof(TrustedRoot).Assembly.GetManifestResourceStream("EdgeOps.Trust.Sigstore.public-good-trusted-root.json")
             ?? throw new InvalidOperationException("the built-in public-good trusted root is missing from the assembly");
@@ -63,7 +63,7 @@ public sealed class TrustedRoot
     }
 
     /// <summary>Sigstore's public-good production instance (Fulcio, Rekor, CT log, TSA), built in.</summary>
-    public static TrustedRoot PublicGood => s_publicGood.Value;
+    public static TrustedRoot PublicGood => PublicGoodRoot.Value;
 
     public IReadOnlyList<TransparencyLogKey> TransparencyLogs { get; }
 

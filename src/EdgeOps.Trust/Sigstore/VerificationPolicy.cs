@@ -9,7 +9,7 @@ namespace EdgeOps.Trust.Sigstore;
 /// </summary>
 public sealed class VerificationPolicy
 {
-    private static readonly TimeSpan s_regexTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
 
     private readonly Regex? _identityPattern;
     private readonly Regex? _issuerPattern;
@@ -75,7 +75,7 @@ public sealed class VerificationPolicy
     }
 
     private static Regex? Anchored(string? pattern) =>
-        pattern is null ? null : new Regex($"^(?:{pattern})$", RegexOptions.CultureInvariant, s_regexTimeout);
+        pattern is null ? null : new Regex($"^(?:{pattern})$", RegexOptions.CultureInvariant, RegexTimeout);
 }
 
 /// <summary>The artifact a bundle is checked against: its bytes, or only its SHA-256 digest.</summary>
