@@ -49,15 +49,8 @@ public sealed class Bundle
             throw new BundleException(BundleFailure.Malformed, $"bundle is larger than {MaxSize / (1024 * 1024)} MiB");
         }
 
-        try
-        {
-            using var document = JsonDocument.Parse(json.ToArray(), ProtoJson.DocumentOptions);
-            return Read(document.RootElement);
-        }
-        catch (JsonException e)
-        {
-            throw new BundleException(BundleFailure.Malformed, $"bundle is not valid JSON: {e.Message}");
-        }
+        using var document = ProtoJson.Parse(json.ToArray(), BundleFailure.Malformed, "bundle");
+        return Read(document.RootElement);
     }
 
     private static Bundle Read(JsonElement root)

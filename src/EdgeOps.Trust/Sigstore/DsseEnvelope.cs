@@ -50,26 +50,19 @@ internal sealed record DsseEnvelope(string PayloadType, byte[] Payload, IReadOnl
             throw new BundleException(BundleFailure.Artifact, $"the envelope's payload type is {PayloadType}, not an in-toto statement naming the artifact");
         }
 
-        try
+        using var statement = ProtoJson.Parse(Payload, BundleFailure.Artifact, "the in-toto statement");
+        var root = statement.RootElement;
+        var subjects = ProtoJson.Array(root, "subject", "statement", BundleFailure.Artifact);
+        var digests = new List<string>();
+        foreach (var subject in subjects)
         {
-            using var statement = JsonDocument.Parse(Payload, ProtoJson.DocumentOptions);
-            var root = statement.RootElement;
-            var subjects = ProtoJson.Array(root, "subject", "statement", BundleFailure.Artifact);
-            var digests = new List<string>();
-            foreach (var subject in subjects)
+            if (ProtoJson.OptionalObject(subject, "digest", "statement.subject", BundleFailure.Artifact) is { } digest &&
+                ProtoJson.OptionalString(digest, "sha256", "statement.subject.digest", BundleFailure.Artifact) is { } sha256)
             {
-                if (ProtoJson.OptionalObject(subject, "digest", "statement.subject", BundleFailure.Artifact) is { } digest &&
-                    ProtoJson.OptionalString(digest, "sha256", "statement.subject.digest", BundleFailure.Artifact) is { } sha256)
-                {
-                    digests.Add(sha256.ToLowerInvariant());
-                }
+                digests.Add(sha256.ToLowerInvariant());
             }
+        }
 
-            return digests;
-        }
-        catch (JsonException e)
-        {
-            throw new BundleException(BundleFailure.Artifact, $"the in-toto statement is not valid JSON: {e.Message}");
-        }
+        return digests;
     }
 }

@@ -12,11 +12,30 @@ internal static class ProtoJson
 {
     public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, CommentHandling = JsonCommentHandling.Disallow };
 
+    /// <summary>Parses JSON that must be valid UTF-8 (System.Text.Json only notices bad UTF-8 when a string is read).</summary>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> json, BundleFailure failure, string what)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            throw new BundleException(failure, $"{what} is not valid UTF-8");
+        }
+
+        try
+        {
+            return JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new BundleException(failure, $"{what} is not valid JSON: {e.Message}");
+        }
+    }
+
     public static JsonElement Object(JsonElement parent, string name, string path, BundleFailure failure = BundleFailure.Malformed) =>
         OptionalObject(parent, name, path, failure) ?? throw new BundleException(failure, $"{path}.{name} is missing");
 
     public static JsonElement? OptionalObject(JsonElement parent, string name, string path, BundleFailure failure = BundleFailure.Malformed)
     {
+        RequireObject(parent, path, failure);
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -27,6 +46,7 @@ internal static class ProtoJson
 
     public static IReadOnlyList<JsonElement> Array(JsonElement parent, string name, string path, BundleFailure failure = BundleFailure.Malformed)
     {
+        RequireObject(parent, path, failure);
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return [];
@@ -45,11 +65,7 @@ internal static class ProtoJson
 
     public static string? OptionalString(JsonElement parent, string name, string path, BundleFailure failure = BundleFailure.Malformed)
     {
-        if (parent.ValueKind != JsonValueKind.Object)
-        {
-            throw new BundleException(failure, $"{path} must be an object");
-        }
-
+        RequireObject(parent, path, failure);
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -88,6 +104,7 @@ internal static class ProtoJson
     /// <summary>An int64 field, written as a JSON string (protobuf's rule) or a number; absent is 0.</summary>
     public static long Int64(JsonElement parent, string name, string path, BundleFailure failure = BundleFailure.Malformed)
     {
+        RequireObject(parent, path, failure);
         if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             return 0;
@@ -114,4 +131,12 @@ internal static class ProtoJson
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
             ? time
             : throw new BundleException(failure, $"{path} is not an RFC 3339 timestamp: {text}");
+
+    private static void RequireObject(JsonElement element, string path, BundleFailure failure)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new BundleException(failure, $"{path} must be an object");
+        }
+    }
 }

@@ -59,6 +59,15 @@ public sealed class SigstoreKey
             reader.ThrowIfNotEmpty();
             var algorithm = sequence.ReadSequence();
             oid = algorithm.ReadObjectIdentifier();
+            if (oid == EcOid)
+            {
+                var curve = algorithm.PeekTag() == Asn1Tag.ObjectIdentifier ? algorithm.ReadObjectIdentifier() : "explicit parameters";
+                if (curve is not ("1.2.840.10045.3.1.7" or "1.3.132.0.34" or "1.3.132.0.35"))
+                {
+                    throw new FormatException($"unsupported elliptic curve {curve} (P-256, P-384 and P-521 are supported)");
+                }
+            }
+
             keyBits = sequence.ReadBitString(out _);
             sequence.ThrowIfNotEmpty();
         }
@@ -215,7 +224,7 @@ public sealed class SigstoreKey
         {
             import();
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException or ArgumentException)
         {
             throw new FormatException($"malformed public key: {e.Message}", e);
         }

@@ -91,17 +91,7 @@ internal static class TransparencyLogVerifier
 
     private static void CheckBody(TransparencyLogEntry entry, Bundle bundle, SignedMaterial material, ArtifactInput artifact)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(entry.CanonicalizedBody, ProtoJson.DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new BundleException(BundleFailure.TransparencyLogEntry, $"{entry.Path}: the logged body is not JSON: {e.Message}");
-        }
-
-        using (document)
+        using (var document = ProtoJson.Parse(entry.CanonicalizedBody, BundleFailure.TransparencyLogEntry, $"{entry.Path}: the logged body"))
         {
             var body = document.RootElement;
             const BundleFailure F = BundleFailure.TransparencyLogEntry;

@@ -78,7 +78,7 @@ public sealed class TrustedRoot
     {
         try
         {
-            using var document = JsonDocument.Parse(json, ProtoJson.DocumentOptions);
+            using var document = ProtoJson.Parse(System.Text.Encoding.UTF8.GetBytes(json), BundleFailure.Malformed, "trusted root");
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -96,10 +96,6 @@ public sealed class TrustedRoot
                 Logs(root, "ctlogs"),
                 Authorities(root, "certificateAuthorities"),
                 Authorities(root, "timestampAuthorities"));
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"trusted root is not valid JSON: {e.Message}", e);
         }
         catch (BundleException e)
         {
