@@ -1,6 +1,8 @@
 // Signs fixtures with sigstore-js against @sigstore/mock's Fulcio, CT log, Rekor and TSA, wired in-process
 // (nock intercepts the HTTP calls), and writes the bundles, the artifacts and the matching trusted root to
-// tests/EdgeOps.Trust.Tests/testdata/sigstore-js. Run: npm ci && node generate.mjs
+// tests/EdgeOps.Trust.Tests/testdata/sigstore-js. It also signs the example fleet's upgrade artifact (a small
+// stand-in for the real rootfs image, pinned by digest in examples/fleet-repo/upgrades/robot-os-2026-11.yaml)
+// and writes that bundle and the trusted root into the example fleet. Run: npm ci && node generate.mjs
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,13 @@ import { sign } from 'sigstore';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.resolve(here, '../../tests/EdgeOps.Trust.Tests/testdata/sigstore-js');
+const example = path.resolve(here, '../../examples/fleet-repo');
+const EXAMPLE_PLAN = 'upgrades/robot-os-2026-11.yaml';
+const EXAMPLE_BUNDLE = 'upgrades/robot-os-2026-11.sigstore.json';
+const EXAMPLE_ROOT = 'trust/sigstore-trusted-root.json';
+
+// The example's artifact: deterministic bytes standing in for robot-os 2026.11.2's RAUC bundle.
+const exampleArtifact = () => Buffer.from(Array.from({ length: 4096 }, (_, i) => `robot-os 2026.11.2 rootfs block ${i}\n`).join(''));
 const FULCIO = 'https://fulcio.mock.test';
 const REKOR = 'https://rekor.mock.test';
 const TSA = 'https://tsa.mock.test';
@@ -107,6 +116,15 @@ async function main() {
     write(`${name}.txt`, artifact);
     write(`${name}.sigstore.json`, JSON.stringify(bundle, null, 2) + '\n');
   }
+
+  const artifact = exampleArtifact();
+  const bundle = await sign(artifact, { fulcioURL: FULCIO, rekorURL: REKOR, tsaServerURL: TSA, identityToken: token(), tlogUpload: true });
+  fs.writeFileSync(path.join(example, EXAMPLE_BUNDLE), JSON.stringify(bundle, null, 2) + '\n');
+  fs.writeFileSync(path.join(example, EXAMPLE_ROOT), JSON.stringify(trustedRoot, null, 2) + '\n');
+  const plan = path.join(example, EXAMPLE_PLAN);
+  fs.writeFileSync(plan, fs.readFileSync(plan, 'utf8')
+    .replace(/digest: sha256:[0-9a-f]{64}/, `digest: sha256:${sha256(artifact).toString('hex')}`)
+    .replace(/size: \d+/, `size: ${artifact.length}`));
 
   write('identity', `${IDENTITY}\n`);
   write('issuer', `${ISSUER}\n`);

@@ -74,19 +74,4 @@ internal sealed class TrustCheck(string fleetPath, string? revision, bool verify
             diagnostics.Error(location, Codes.RevisionNotTrusted, $"commit {commit.Sha[..12]} would be refused by the reconciler, judged by {judge}: {verdict.Reason}");
         }
     }
-
-    private sealed class NoClusterCheck : IClusterCheck
-    {
-        public static readonly NoClusterCheck Instance = new();
-
-        public IReadOnlyList<string> Rules => [];
-
-        public void Check(Cluster cluster, DesiredState state, ClusterCheckResult result)
-        {
-        }
-
-        public void Dispose()
-        {
-        }
-    }
 }

@@ -46,7 +46,7 @@ internal static class ValidateCommand
         var options = new ValidationOptions
         {
             Clusters = clusters,
-            Checks = [new PolicyFleetCheck(), new TrustCheck(path, revision, verifySignatures)],
+            Checks = [new PolicyFleetCheck(), new TrustCheck(path, revision, verifySignatures), new ArtifactSignatureCheck()],
             Progress = progress is null ? null : progress.Report,
         };
         var report = new FleetValidator().Validate(source, options, cancellationToken);

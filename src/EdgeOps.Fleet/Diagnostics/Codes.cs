@@ -67,6 +67,10 @@ public static class Codes
 
     public const string AllowedSignersSyntax = "EO7001";
     public const string RevisionNotTrusted = "EO7002";
+    public const string UnsignedUpgradeArtifact = "EO7003";
+    public const string UpgradeArtifactUnverifiable = "EO7004";
+    public const string UpgradeArtifactRejected = "EO7005";
+    public const string TrustedRootInvalid = "EO7006";
 
     /// <summary>Short descriptions, used as SARIF rule texts and in the README's table.</summary>
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new SortedDictionary<string, string>(StringComparer.Ordinal)
@@ -124,6 +128,10 @@ public static class Codes
         [PolicyUnknown] = "Unknown or duplicate policy",
         [AllowedSignersSyntax] = "Line of an allowed_signers file cannot be read",
         [RevisionNotTrusted] = "Commit is not signed as the fleet's trust settings require",
+        [UnsignedUpgradeArtifact] = "Upgrade artifact carries no Sigstore bundle",
+        [UpgradeArtifactUnverifiable] = "Upgrade artifact's bundle cannot be checked (no identities, or a digest Sigstore cannot match)",
+        [UpgradeArtifactRejected] = "Upgrade artifact's Sigstore bundle does not verify",
+        [TrustedRootInvalid] = "Sigstore trusted root cannot be read",
         [PolicySettings] = "Invalid policy limits or parameters",
     };
 }
