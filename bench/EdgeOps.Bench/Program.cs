@@ -6,6 +6,8 @@ using EdgeOps.Bench;
 //       the reconciler's figures: daemon idle RSS, no-op pass, bytes per poll and per change, push to applied.
 //   verify-commit
 //       verifying one SSH-signed commit in-process, per key type, against git verify-commit.
+//   verify-bundle
+//       verifying one Sigstore bundle in-process after warm-up, per kind of bundle, against a parse+verify baseline.
 //   apply [--objects N]
 //       server-side apply of N objects into an empty namespace on the test API server, then a no-op pass.
 //   policy-throughput [--objects N] [--policy NAME]...
@@ -22,6 +24,11 @@ if (args.Length == 0 || args[0] is "-h" or "--help")
 if (args[0] == "reconciler")
 {
     return await ReconcilerBenchmark.RunAsync(objects: 200, commits: 1000);
+}
+
+if (args[0] == "verify-bundle")
+{
+    return BundleVerifyBenchmark.Run(RepoRoot(), iterations: 200, batches: 11);
 }
 
 if (args[0] == "verify-commit")
@@ -51,13 +58,7 @@ if (args[0] == "policy-throughput")
         }
     }
 
-    var root = AppContext.BaseDirectory;
-    while (!File.Exists(Path.Combine(root, "EdgeOps.sln")))
-    {
-        root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the EdgeOps checkout");
-    }
-
-    return PolicyThroughput.Run(count, root, only);
+    return PolicyThroughput.Run(count, RepoRoot(), only);
 }
 
 if (args[0] != "generate-fleet")
@@ -84,3 +85,14 @@ var generator = new FleetGenerator(int.Parse(clusters, CultureInfo.InvariantCult
 var files = generator.WriteTo(output);
 Console.WriteLine($"wrote {files} files to {output}");
 return 0;
+
+static string RepoRoot()
+{
+    var root = AppContext.BaseDirectory;
+    while (!File.Exists(Path.Combine(root, "EdgeOps.sln")))
+    {
+        root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("run from inside the EdgeOps checkout");
+    }
+
+    return root;
+}
