@@ -10,6 +10,7 @@ namespace EdgeOps.Fleet.Loading;
 internal static partial class KindReaders
 {
     private static readonly string[] Enforcements = ["deny", "warn"];
+    private static readonly string[] CommitModes = ["ssh", "unsigned"];
     private static readonly string[] Handlers = ["udev", "onvif", "opcua", "debugEcho"];
     private static readonly string[] Components = ["os", "firmware", "k3s"];
     private static readonly string[] SlotBackends = ["rauc", "mender", "swupdate", "grub", "uboot", "file"];
@@ -40,6 +41,32 @@ internal static partial class KindReaders
             {
                 var signers = t.String("allowedSigners");
                 var require = t.Bool("requireSignedRevisions") ?? (signers is not null);
+                if (t.Object("commits") is { } commits)
+                {
+                    // The explicit form: spec.trust.commits {mode, allowedSigners}; the flat fields are its shorthand.
+                    var mode = commits.Enum("mode", CommitModes, required: true);
+                    var commitSigners = commits.String("allowedSigners");
+                    commits.Finish();
+                    if (signers is not null || t.Node["requireSignedRevisions"] is not null)
+                    {
+                        t.Error(commits.Node.Location, Codes.InvalidValue,
+                            $"{t.Path("commits")} and the shorthand allowedSigners/requireSignedRevisions say the same thing; keep one");
+                    }
+
+                    switch (mode)
+                    {
+                        case "ssh" when commitSigners is null:
+                            commits.Error(commits.Node.Location, Codes.MissingField, $"{commits.Path("allowedSigners")} is required when mode is ssh");
+                            break;
+                        case "unsigned" when commitSigners is not null:
+                            commits.Error(commitSigners.Location, Codes.InvalidValue, $"{commits.Path("allowedSigners")} has no effect when mode is unsigned");
+                            break;
+                    }
+
+                    signers = mode == "ssh" ? commitSigners : null;
+                    require = mode == "ssh";
+                }
+
                 var identities = ImmutableArray.CreateBuilder<SigstoreIdentity>();
                 Located<string>? trustedRoot = null;
                 if (t.Object("sigstore") is { } s)

@@ -96,6 +96,23 @@ public sealed class TrustValidationTests : IDisposable
         Directory.Delete(_keys, recursive: true);
     }
 
+    [Fact]
+    public async Task VerifySignatures_ExplicitCommitsModeSsh_IsEnforcedLikeTheShorthand()
+    {
+        var release = SshSigning.NewKey(_keys, "release");
+        WriteTrust(release);
+        _fleet.Write("fleet.yaml", TempFleet.FleetYaml + "spec:\n  trust:\n    commits:\n      mode: ssh\n      allowedSigners: trust/allowed_signers\n");
+        SshSigning.SignedCommit(_fleet, release, "first");
+        _fleet.Write("notes.txt", "unsigned change");
+        _fleet.Commit("unsigned");
+
+        var result = await CliRunner.RunAsync("validate", _fleet.Root, "--verify-signatures");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("fleet.yaml:9:23: error EO7002: commit ", result.Out, StringComparison.Ordinal);
+        Assert.Contains("the commit is not signed", result.Out, StringComparison.Ordinal);
+    }
+
     private void WriteTrust(string key)
     {
         _fleet.Write("fleet.yaml", TempFleet.FleetYaml + TrustYaml);
