@@ -116,7 +116,7 @@ internal static class VerifyBundleCommand
             {
                 return VerificationPolicy.ForKey(SigstoreKey.FromPem(System.Text.Encoding.UTF8.GetString(ReadFile(keyPath, "key", 1024 * 1024))));
             }
-            catch (FormatException e)
+            catch (Exception e) when (e is FormatException or NotSupportedException)
             {
                 throw new UnusableKeyException($"{keyPath}: not a usable PEM public key: {e.Message}");
             }

@@ -11,6 +11,8 @@ public sealed class Bundle
     /// <summary>Bundles larger than this are refused before parsing.</summary>
     public const int MaxSize = 16 * 1024 * 1024;
 
+    private const int MaxChainLength = 10;
+
     private Bundle(string mediaType, int minorVersion)
     {
         MediaType = mediaType;
@@ -146,6 +148,11 @@ public sealed class Bundle
             if (raw.Count == 0)
             {
                 throw new BundleException(BundleFailure.VerificationMaterial, "the certificate chain is empty");
+            }
+
+            if (raw.Count > MaxChainLength)
+            {
+                throw new BundleException(BundleFailure.VerificationMaterial, $"the certificate chain has {raw.Count} certificates; at most {MaxChainLength}");
             }
         }
 

@@ -116,7 +116,7 @@ public sealed class BundleVerifier(TrustedRoot root, TimeProvider? time = null)
             return BundleVerdict.Reject(e.Failure, e.Message);
         }
         catch (Exception e) when (e is FormatException or CryptographicException or AsnContentException or JsonException or
-            ArgumentException or OverflowException or DecoderFallbackException)
+            ArgumentException or OverflowException or DecoderFallbackException or NotSupportedException)
         {
             return BundleVerdict.Reject(step, e.Message);
         }
@@ -149,7 +149,7 @@ public sealed class BundleVerifier(TrustedRoot root, TimeProvider? time = null)
         {
             return new SignedMaterial(leaf, leaf.Key);
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or NotSupportedException)
         {
             throw new BundleException(BundleFailure.VerificationMaterial, $"the signing certificate's key: {e.Message}");
         }

@@ -7,7 +7,9 @@ namespace EdgeOps.Trust.Sigstore;
 
 /// <summary>
 /// A public key as Sigstore uses them (ECDSA P-256/P-384/P-521, RSA, Ed25519), read from its
-/// SubjectPublicKeyInfo. Verification never throws: a malformed signature simply does not verify.
+/// SubjectPublicKeyInfo. Reading a malformed key throws <see cref="FormatException"/>, a well-formed key of
+/// another algorithm <see cref="NotSupportedException"/>. Verification never throws: a malformed signature
+/// simply does not verify.
 /// </summary>
 public sealed class SigstoreKey
 {
@@ -64,7 +66,7 @@ public sealed class SigstoreKey
                 var curve = algorithm.PeekTag() == Asn1Tag.ObjectIdentifier ? algorithm.ReadObjectIdentifier() : "explicit parameters";
                 if (curve is not ("1.2.840.10045.3.1.7" or "1.3.132.0.34" or "1.3.132.0.35"))
                 {
-                    throw new FormatException($"unsupported elliptic curve {curve} (P-256, P-384 and P-521 are supported)");
+                    throw new NotSupportedException($"unsupported elliptic curve {curve} (P-256, P-384 and P-521 are supported)");
                 }
             }
 
@@ -105,7 +107,7 @@ public sealed class SigstoreKey
 
                 return new SigstoreKey(copy, null, null, ed25519, "Ed25519");
             default:
-                throw new FormatException($"unsupported public key algorithm {oid}");
+                throw new NotSupportedException($"unsupported public key algorithm {oid}");
         }
     }
 

@@ -101,6 +101,10 @@ public sealed class TrustedRoot
         {
             throw new FormatException($"trusted root: {e.Message}", e);
         }
+        catch (NotSupportedException e)
+        {
+            throw new FormatException($"trusted root: a certificate authority's key: {e.Message}", e);
+        }
     }
 
     internal TransparencyLogKey? FindTransparencyLog(ReadOnlySpan<byte> logId) => Find(TransparencyLogs, logId);
@@ -138,6 +142,10 @@ public sealed class TrustedRoot
             try
             {
                 key = SigstoreKey.FromRawBytes(raw, ProtoJson.OptionalString(publicKey, "keyDetails", path + ".publicKey"));
+            }
+            catch (NotSupportedException)
+            {
+                continue; // a log with a key type this verifier does not know cannot vouch for anything here
             }
             catch (FormatException e)
             {

@@ -430,6 +430,62 @@ public sealed class BundleVerifierTests : IDisposable
         AssertRejected(BundleFailure.Malformed, Verify(bundle));
     }
 
+    [Fact]
+    public void TrustedRoot_LogWithAnUnknownKeyType_IsSkippedNotFatal()
+    {
+        var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            using (writer.PushSequence())
+            {
+                writer.WriteObjectIdentifier("1.3.101.113"); // Ed448
+            }
+
+            writer.WriteBitString(new byte[57]);
+        }
+
+        var root = JsonNode.Parse(_sigstore.TrustedRootJson())!;
+        root["ctlogs"]!.AsArray().Add(new JsonObject
+        {
+            ["baseUrl"] = "https://ct.future.test",
+            ["publicKey"] = new JsonObject { ["rawBytes"] = Convert.ToBase64String(writer.Encode()), ["keyDetails"] = "PKIX_ED448" },
+            ["logId"] = new JsonObject { ["keyId"] = Convert.ToBase64String(new byte[32]) },
+        });
+
+        var parsed = TrustedRoot.Parse(root.ToJsonString());
+        var verdict = new BundleVerifier(parsed, new FixedClock(_sigstore.Now)).Verify(
+            Encoding.UTF8.GetBytes(_sigstore.SignMessage(Artifact)), ArtifactInput.FromBytes(Artifact), Policy());
+
+        Assert.Single(parsed.CertificateTransparencyLogs);
+        AssertVerified(verdict);
+    }
+
+    [Fact]
+    public void TrustedRoot_MalformedKey_IsRejectedWithItsPath()
+    {
+        var root = JsonNode.Parse(_sigstore.TrustedRootJson())!;
+        root["tlogs"]![1]!["publicKey"]!["rawBytes"] = Convert.ToBase64String([0x30, 0x03, 0x02, 0x01]);
+
+        var error = Assert.Throws<FormatException>(() => TrustedRoot.Parse(root.ToJsonString()));
+
+        Assert.StartsWith("trusted root: $.tlogs[1].publicKey.rawBytes: malformed public key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_OverlongBundleChain_IsRejectedAsMaterial()
+    {
+        var bundle = Mutate(_sigstore.SignMessage(Artifact, new SignOptions { BundleVersion = "0.2" }), json =>
+        {
+            var certificates = json["verificationMaterial"]!["x509CertificateChain"]!["certificates"]!.AsArray();
+            for (var i = 0; i < 20; i++)
+            {
+                certificates.Add(new JsonObject { ["rawBytes"] = Convert.ToBase64String(_sigstore.Intermediate.RawData) });
+            }
+        });
+
+        AssertRejected(BundleFailure.VerificationMaterial, Verify(bundle), "at most 10");
+    }
+
     private BundleVerdict Verify(string bundle) => Verifier().Verify(Encoding.UTF8.GetBytes(bundle), ArtifactInput.FromBytes(Artifact), Policy());
 
     private BundleVerifier Verifier() => new(_sigstore.TrustedRoot(), new FixedClock(_sigstore.Now));
