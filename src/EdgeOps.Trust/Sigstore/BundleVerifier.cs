@@ -159,10 +159,15 @@ public sealed class BundleVerifier(TrustedRoot root, TimeProvider? time = null)
     {
         if (bundle.MessageSignature is { } message)
         {
-            if (message.Digest is { } hint && message.DigestAlgorithm is null or "SHA2_256" && !hint.AsSpan().SequenceEqual(artifact.Sha256))
+            // The digest is named by the bundle, else it is the key's own (SHA-384 for P-384, SHA-256 otherwise).
+            var algorithm = message.DigestAlgorithm ?? (key.DataHash == HashAlgorithmName.SHA384 ? "SHA2_384" : key.DataHash == HashAlgorithmName.SHA512 ? "SHA2_512" : "SHA2_256");
+            var hashName = ArtifactInput.HashName(algorithm)
+                ?? throw new BundleException(BundleFailure.Artifact, $"the bundle's message digest uses an unsupported algorithm {algorithm}");
+            var digest = artifact.Digest(algorithm);
+            if (message.Digest is { } hint && !hint.AsSpan().SequenceEqual(digest))
             {
                 throw new BundleException(BundleFailure.Artifact,
-                    $"the bundle's message digest sha256:{Convert.ToHexStringLower(hint)} is not the artifact's sha256:{artifact.Sha256Hex}");
+                    $"the bundle's message digest {Label(hashName)}:{Convert.ToHexStringLower(hint)} is not the artifact's {Label(hashName)}:{Convert.ToHexStringLower(digest)}");
             }
 
             bool valid;
@@ -174,12 +179,12 @@ public sealed class BundleVerifier(TrustedRoot root, TimeProvider? time = null)
             }
             else
             {
-                valid = key.VerifyDigest(artifact.Sha256, HashAlgorithmName.SHA256, message.Signature);
+                valid = key.VerifyDigest(digest, hashName, message.Signature);
             }
 
             if (!valid)
             {
-                throw new BundleException(BundleFailure.Signature, $"the signature does not verify over the artifact sha256:{artifact.Sha256Hex} with the {key.Description} key");
+                throw new BundleException(BundleFailure.Signature, $"the signature does not verify over the artifact {Label(hashName)}:{Convert.ToHexStringLower(digest)} with the {key.Description} key");
             }
 
             return;
@@ -313,4 +318,6 @@ public sealed class BundleVerifier(TrustedRoot root, TimeProvider? time = null)
 
         return names;
     }
+
+    private static string Label(HashAlgorithmName name) => name.Name!.ToLowerInvariant();
 }

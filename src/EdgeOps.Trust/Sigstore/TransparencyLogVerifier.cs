@@ -110,10 +110,10 @@ internal static class TransparencyLogVerifier
                     logged.HashedRekordV001(bundle.MessageSignature!.Signature, material, artifact);
                     break;
                 case ("hashedrekord", "0.0.2", false):
-                    logged.HashedRekordV002(bundle.MessageSignature!.Signature, material, artifact.Sha256);
+                    logged.HashedRekordV002(bundle.MessageSignature!.Signature, material, artifact.Digest);
                     break;
                 case ("hashedrekord", "0.0.2", true):
-                    logged.HashedRekordV002(bundle.Envelope!.Signature, material, SHA256.HashData(bundle.Envelope.PreAuthenticationEncoding()));
+                    logged.HashedRekordV002(bundle.Envelope!.Signature, material, ArtifactInput.FromBytes(bundle.Envelope.PreAuthenticationEncoding()).Digest);
                     break;
                 case ("dsse", "0.0.1", true):
                     logged.DsseV001(bundle.Envelope!, material);
@@ -141,23 +141,28 @@ internal static class TransparencyLogVerifier
         {
             var hash = ProtoJson.Object(ProtoJson.Object(spec, "data", "spec", F), "hash", "spec.data", F);
             var algorithm = ProtoJson.String(hash, "algorithm", "spec.data.hash", F);
-            if (algorithm != "sha256")
+            if (ArtifactInput.HashName(algorithm) is null)
             {
-                throw new BundleException(F, $"{path}: the logged artifact hash is {algorithm}; only sha256 is supported");
+                throw new BundleException(F, $"{path}: the logged artifact hash is {algorithm}; sha256, sha384 and sha512 are supported");
             }
 
-            ExpectDigest(HexDigest(ProtoJson.String(hash, "value", "spec.data.hash", F)), artifact.Sha256);
+            ExpectDigest(HexDigest(ProtoJson.String(hash, "value", "spec.data.hash", F)), artifact.Digest(algorithm), algorithm);
             var logged = ProtoJson.Object(spec, "signature", "spec", F);
             ExpectSignature(ProtoJson.Bytes(logged, "content", "spec.signature", F), signature);
             ExpectPem(ProtoJson.Bytes(ProtoJson.Object(logged, "publicKey", "spec.signature", F), "content", "spec.signature.publicKey", F), material);
         }
 
-        public void HashedRekordV002(byte[] signature, SignedMaterial material, byte[] digest)
+        public void HashedRekordV002(byte[] signature, SignedMaterial material, Func<string, byte[]> digest)
         {
             var v2 = ProtoJson.Object(spec, "hashedRekordV002", "spec", F);
             var data = ProtoJson.Object(v2, "data", "spec.hashedRekordV002", F);
-            ExpectAlgorithm(ProtoJson.String(data, "algorithm", "spec.hashedRekordV002.data", F));
-            ExpectDigest(ProtoJson.Bytes(data, "digest", "spec.hashedRekordV002.data", F), digest);
+            var algorithm = ProtoJson.String(data, "algorithm", "spec.hashedRekordV002.data", F);
+            if (ArtifactInput.HashName(algorithm) is null)
+            {
+                throw new BundleException(F, $"{path}: the logged digest is {algorithm}; SHA2_256, SHA2_384 and SHA2_512 are supported");
+            }
+
+            ExpectDigest(ProtoJson.Bytes(data, "digest", "spec.hashedRekordV002.data", F), digest(algorithm), algorithm);
             var logged = ProtoJson.Object(v2, "signature", "spec.hashedRekordV002", F);
             ExpectSignature(ProtoJson.Bytes(logged, "content", "spec.hashedRekordV002.signature", F), signature);
             ExpectVerifier(ProtoJson.Object(logged, "verifier", "spec.hashedRekordV002.signature", F), material);
@@ -230,12 +235,13 @@ internal static class TransparencyLogVerifier
             }
         }
 
-        private void ExpectDigest(byte[] logged, byte[] actual)
+        private void ExpectDigest(byte[] logged, byte[] actual, string algorithm)
         {
             if (!logged.AsSpan().SequenceEqual(actual))
             {
+                var label = ArtifactInput.HashName(algorithm)!.Value.Name!.ToLowerInvariant();
                 throw new BundleException(BundleFailure.Artifact,
-                    $"{path}: the log entry is for an artifact with digest sha256:{Convert.ToHexStringLower(logged)}, not sha256:{Convert.ToHexStringLower(actual)}");
+                    $"{path}: the log entry is for an artifact with digest {label}:{Convert.ToHexStringLower(logged)}, not {label}:{Convert.ToHexStringLower(actual)}");
             }
         }
 
@@ -292,9 +298,9 @@ internal static class TransparencyLogVerifier
         }
 
         private byte[] HexDigest(string hex) =>
-            hex.Length == 64 && hex.All(char.IsAsciiHexDigit)
+            hex.Length is 64 or 96 or 128 && hex.All(char.IsAsciiHexDigit)
                 ? Convert.FromHexString(hex)
-                : throw new BundleException(F, $"{path}: the logged digest is not 64 hex digits");
+                : throw new BundleException(F, $"{path}: the logged digest is not 64, 96 or 128 hex digits");
     }
 }
 

@@ -96,6 +96,29 @@ public sealed class ArtifactInput
 
     public static ArtifactInput FromBytes(byte[] bytes) => new(bytes, SHA256.HashData(bytes));
 
+    /// <summary>
+    /// The artifact's digest under a Sigstore hash name (SHA2_256, SHA2_384, SHA2_512, or Rekor's sha256 …);
+    /// other than SHA-256 it needs the artifact's bytes.
+    /// </summary>
+    internal byte[] Digest(string algorithm) => HashName(algorithm) switch
+    {
+        var h when h == HashAlgorithmName.SHA256 => Sha256,
+        var h when h == HashAlgorithmName.SHA384 => Bytes is { } bytes ? SHA384.HashData(bytes) : throw OnlySha256(algorithm),
+        var h when h == HashAlgorithmName.SHA512 => Bytes is { } bytes ? SHA512.HashData(bytes) : throw OnlySha256(algorithm),
+        _ => throw new BundleException(BundleFailure.Artifact, $"unsupported digest algorithm {algorithm}"),
+    };
+
+    internal static HashAlgorithmName? HashName(string algorithm) => algorithm switch
+    {
+        "SHA2_256" or "sha256" => HashAlgorithmName.SHA256,
+        "SHA2_384" or "sha384" => HashAlgorithmName.SHA384,
+        "SHA2_512" or "sha512" => HashAlgorithmName.SHA512,
+        _ => null,
+    };
+
+    private static BundleException OnlySha256(string algorithm) =>
+        new(BundleFailure.Artifact, $"the bundle signs a {algorithm} digest, which only the artifact itself can give; a sha256 digest was given");
+
     /// <summary>Reads "sha256:&lt;64 hex&gt;"; anything else throws <see cref="FormatException"/>.</summary>
     public static ArtifactInput FromDigest(string digest)
     {

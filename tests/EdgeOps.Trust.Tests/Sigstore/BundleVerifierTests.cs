@@ -312,6 +312,43 @@ public sealed class BundleVerifierTests : IDisposable
         AssertRejected(BundleFailure.VerificationMaterial, byIdentity, "--key");
     }
 
+    [Theory]
+    [InlineData("p256", false)]
+    [InlineData("p384", false)]
+    [InlineData("rsa3072", false)]
+    [InlineData("p384", true)]
+    [InlineData("rsa3072", true)]
+    public void Verify_LeafKeyTypes_AreVerified(string leafKey, bool dsse)
+    {
+        var options = new SignOptions { LeafKey = leafKey };
+        var bundle = dsse ? _sigstore.SignDsse(Artifact, options) : _sigstore.SignMessage(Artifact, options);
+
+        AssertVerified(Verify(bundle));
+        AssertVerified(Verify(dsse ? _sigstore.SignDsse(Artifact, options with { Rekor = 2, Timestamp = true }) : _sigstore.SignMessage(Artifact, options with { Rekor = 2, Timestamp = true })));
+    }
+
+    [Fact]
+    public void Verify_Sha384MessageDigestByDigestOnly_CannotBeMatched()
+    {
+        var bundle = Encoding.UTF8.GetBytes(_sigstore.SignMessage(Artifact, new SignOptions { LeafKey = "p384" }));
+
+        var verdict = Verifier().Verify(bundle, ArtifactInput.FromDigest("sha256:" + Convert.ToHexStringLower(SHA256.HashData(Artifact))), Policy());
+
+        AssertRejected(BundleFailure.Artifact, verdict, "SHA2_384 digest, which only the artifact itself can give");
+    }
+
+    [Fact]
+    public void Verify_RsaKeyBasedBundle_IsVerified()
+    {
+        using var key = RSA.Create(3072);
+        var bundle = Encoding.UTF8.GetBytes(_sigstore.SignMessage(Artifact, new SignOptions { Key = key, Rekor = 2 }));
+
+        var verdict = Verifier().Verify(bundle, ArtifactInput.FromBytes(Artifact), VerificationPolicy.ForKey(SigstoreKey.FromPem(key.ExportSubjectPublicKeyInfoPem())));
+
+        AssertVerified(verdict);
+        Assert.Empty(verdict.Signature!.SigningTimes);
+    }
+
     [Fact]
     public void Verify_TimestampFromATsaTheRootDoesNotName_IsRejectedEvenWithItsCertificateEmbedded()
     {

@@ -44,8 +44,11 @@ internal sealed record SignOptions
     /// <summary>A witness cosignature line placed before the log's own signature in the checkpoint.</summary>
     public bool WitnessFirst { get; init; }
 
-    /// <summary>Sign with this key instead of a Fulcio certificate (key-based bundle).</summary>
-    public ECDsa? Key { get; init; }
+    /// <summary>Sign with this key (ECDSA or RSA) instead of a Fulcio certificate (key-based bundle).</summary>
+    public AsymmetricAlgorithm? Key { get; init; }
+
+    /// <summary>The key type Fulcio certifies: "p256", "p384" or "rsa3072".</summary>
+    public string LeafKey { get; init; } = "p256";
 }
 
 /// <summary>
@@ -137,8 +140,10 @@ internal sealed class VirtualSigstore : IDisposable
         options ??= new SignOptions();
         var at = options.SignedAt ?? Now;
         var (key, certificate) = Signer(options, at);
-        var digest = SHA256.HashData(artifact);
-        var signature = key.SignHash(digest, DSASignatureFormat.Rfc3279DerSequence);
+        var p384 = key is ECDsa { KeySize: 384 };
+        var (hash, rekorName, protoName) = p384 ? (HashAlgorithmName.SHA384, "sha384", "SHA2_384") : (HashAlgorithmName.SHA256, "sha256", "SHA2_256");
+        var digest = p384 ? SHA384.HashData(artifact) : SHA256.HashData(artifact);
+        var signature = SignDigest(key, digest, hash);
         var verifier = Verifier(key, certificate);
 
         JsonObject body = options.Rekor == 1
@@ -148,7 +153,7 @@ internal sealed class VirtualSigstore : IDisposable
                 ["kind"] = "hashedrekord",
                 ["spec"] = new JsonObject
                 {
-                    ["data"] = new JsonObject { ["hash"] = new JsonObject { ["algorithm"] = "sha256", ["value"] = Convert.ToHexStringLower(digest) } },
+                    ["data"] = new JsonObject { ["hash"] = new JsonObject { ["algorithm"] = rekorName, ["value"] = Convert.ToHexStringLower(digest) } },
                     ["signature"] = new JsonObject
                     {
                         ["content"] = Convert.ToBase64String(signature),
@@ -156,13 +161,13 @@ internal sealed class VirtualSigstore : IDisposable
                     },
                 },
             }
-            : HashedRekordV002(digest, signature, verifier);
+            : HashedRekordV002(digest, signature, verifier, protoName);
 
         var content = new JsonObject
         {
             ["messageSignature"] = new JsonObject
             {
-                ["messageDigest"] = new JsonObject { ["algorithm"] = "SHA2_256", ["digest"] = Convert.ToBase64String(digest) },
+                ["messageDigest"] = new JsonObject { ["algorithm"] = protoName, ["digest"] = Convert.ToBase64String(digest) },
                 ["signature"] = Convert.ToBase64String(signature),
             },
         };
@@ -188,7 +193,7 @@ internal sealed class VirtualSigstore : IDisposable
         }.ToJsonString());
         const string PayloadType = "application/vnd.in-toto+json";
         var pae = EdgeOps.Trust.Sigstore.DsseEnvelope.PreAuthenticationEncoding(PayloadType, statement);
-        var signature = key.SignData(pae, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        var signature = SignData(key, pae);
         var verifier = Verifier(key, certificate);
 
         JsonObject body = options.Rekor == 1
@@ -207,7 +212,7 @@ internal sealed class VirtualSigstore : IDisposable
                     }),
                 },
             }
-            : HashedRekordV002(SHA256.HashData(pae), signature, verifier);
+            : HashedRekordV002(SHA256.HashData(pae), signature, verifier, "SHA2_256");
 
         var content = new JsonObject
         {
@@ -268,7 +273,21 @@ internal sealed class VirtualSigstore : IDisposable
         }
     }
 
-    private static JsonObject HashedRekordV002(byte[] digest, byte[] signature, (string Pem, JsonObject V2) verifier) => new()
+    private static byte[] SignDigest(AsymmetricAlgorithm key, byte[] digest, HashAlgorithmName hash) => key switch
+    {
+        ECDsa ecdsa => ecdsa.SignHash(digest, DSASignatureFormat.Rfc3279DerSequence),
+        RSA rsa => rsa.SignHash(digest, hash, RSASignaturePadding.Pkcs1),
+        _ => throw new NotSupportedException(key.GetType().Name),
+    };
+
+    private static byte[] SignData(AsymmetricAlgorithm key, byte[] data) => key switch
+    {
+        ECDsa ecdsa => ecdsa.SignData(data, ecdsa.KeySize == 384 ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence),
+        RSA rsa => rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+        _ => throw new NotSupportedException(key.GetType().Name),
+    };
+
+    private static JsonObject HashedRekordV002(byte[] digest, byte[] signature, (string Pem, JsonObject V2) verifier, string algorithm) => new()
     {
         ["apiVersion"] = "0.0.2",
         ["kind"] = "hashedrekord",
@@ -276,24 +295,38 @@ internal sealed class VirtualSigstore : IDisposable
         {
             ["hashedRekordV002"] = new JsonObject
             {
-                ["data"] = new JsonObject { ["algorithm"] = "SHA2_256", ["digest"] = Convert.ToBase64String(digest) },
+                ["data"] = new JsonObject { ["algorithm"] = algorithm, ["digest"] = Convert.ToBase64String(digest) },
                 ["signature"] = new JsonObject { ["content"] = Convert.ToBase64String(signature), ["verifier"] = verifier.V2 },
             },
         },
     };
 
-    private static (string Pem, JsonObject V2) Verifier(ECDsa key, X509Certificate2? certificate) => certificate is not null
-        ? (certificate.ExportCertificatePem(), new JsonObject { ["x509Certificate"] = new JsonObject { ["rawBytes"] = Convert.ToBase64String(certificate.RawData) }, ["keyDetails"] = "PKIX_ECDSA_P256_SHA_256" })
-        : (key.ExportSubjectPublicKeyInfoPem(), new JsonObject { ["publicKey"] = new JsonObject { ["rawBytes"] = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()) }, ["keyDetails"] = "PKIX_ECDSA_P256_SHA_256" });
+    private static (string Pem, JsonObject V2) Verifier(AsymmetricAlgorithm key, X509Certificate2? certificate)
+    {
+        var details = key switch
+        {
+            ECDsa { KeySize: 384 } => "PKIX_ECDSA_P384_SHA_384",
+            ECDsa => "PKIX_ECDSA_P256_SHA_256",
+            _ => "PKIX_RSA_PKCS1V15_3072_SHA256",
+        };
+        return certificate is not null
+            ? (certificate.ExportCertificatePem(), new JsonObject { ["x509Certificate"] = new JsonObject { ["rawBytes"] = Convert.ToBase64String(certificate.RawData) }, ["keyDetails"] = details })
+            : (key.ExportSubjectPublicKeyInfoPem(), new JsonObject { ["publicKey"] = new JsonObject { ["rawBytes"] = Convert.ToBase64String(key.ExportSubjectPublicKeyInfo()) }, ["keyDetails"] = details });
+    }
 
-    private (ECDsa Key, X509Certificate2? Certificate) Signer(SignOptions options, DateTimeOffset at)
+    private (AsymmetricAlgorithm Key, X509Certificate2? Certificate) Signer(SignOptions options, DateTimeOffset at)
     {
         if (options.Key is { } key)
         {
             return (key, null);
         }
 
-        var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        AsymmetricAlgorithm leafKey = options.LeafKey switch
+        {
+            "p384" => ECDsa.Create(ECCurve.NamedCurves.nistP384),
+            "rsa3072" => RSA.Create(3072),
+            _ => ECDsa.Create(ECCurve.NamedCurves.nistP256),
+        };
         return (leafKey, IssueLeaf(leafKey, options, at));
     }
 
@@ -402,11 +435,13 @@ internal sealed class VirtualSigstore : IDisposable
         return text + "\n" + (witnessFirst ? witnessLine + logLine : logLine);
     }
 
-    private X509Certificate2 IssueLeaf(ECDsa leafKey, SignOptions options, DateTimeOffset at)
+    private X509Certificate2 IssueLeaf(AsymmetricAlgorithm leafKey, SignOptions options, DateTimeOffset at)
     {
         var notBefore = at.AddMinutes(-1);
         var notAfter = notBefore + options.CertificateLifetime;
-        var request = new CertificateRequest(new X500DistinguishedName(""), leafKey, HashAlgorithmName.SHA384);
+        var request = leafKey is RSA rsa
+            ? new CertificateRequest(new X500DistinguishedName(""), rsa, HashAlgorithmName.SHA384, RSASignaturePadding.Pkcs1)
+            : new CertificateRequest(new X500DistinguishedName(""), (ECDsa)leafKey, HashAlgorithmName.SHA384);
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.3")], critical: false));
         var san = new SubjectAlternativeNameBuilder();
