@@ -1,5 +1,6 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
@@ -21,6 +22,11 @@ public sealed class BundleVerifier(TrustedRoot root, TimeProvider? time = null)
     private const string CodeSigningUsage = "1.3.6.1.5.5.7.3.3";
     private const string IssuerV2Oid = "1.3.6.1.4.1.57264.1.8";
     private const string IssuerV1Oid = "1.3.6.1.4.1.57264.1.1";
+    private const string PrecertificatePoisonOid = "1.3.6.1.4.1.11129.2.4.3";
+
+    /// <summary>Critical extensions a Fulcio leaf may carry (RFC 5280 §4.2: any other critical one rejects it).</summary>
+    private static readonly HashSet<string> KnownCriticalExtensions =
+        ["2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.37", "2.5.29.14", "2.5.29.35", "2.5.29.32"];
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -213,6 +219,19 @@ public sealed class BundleVerifier(TrustedRoot root, TimeProvider? time = null)
         if (!leaf.HasExtendedKeyUsage(CodeSigningUsage))
         {
             throw new BundleException(BundleFailure.CertificateChain, "the signing certificate is not for code signing (extended key usage)");
+        }
+
+        if (leaf.X509.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } usage && !usage.KeyUsages.HasFlag(X509KeyUsageFlags.DigitalSignature))
+        {
+            throw new BundleException(BundleFailure.CertificateChain, "the signing certificate's key usage does not allow digital signatures");
+        }
+
+        if (leaf.X509.Extensions.FirstOrDefault(e => e.Critical && !KnownCriticalExtensions.Contains(e.Oid?.Value ?? string.Empty)) is { } unknown)
+        {
+            throw new BundleException(BundleFailure.CertificateChain,
+                unknown.Oid?.Value == PrecertificatePoisonOid
+                    ? "the signing certificate is a CT precertificate (poison extension), not an issued certificate"
+                    : $"the signing certificate has an unrecognised critical extension {unknown.Oid?.Value}");
         }
 
         foreach (var time in times)

@@ -253,6 +253,30 @@ public sealed class BundleVerifierTests : IDisposable
     }
 
     [Fact]
+    public void Verify_Precertificate_IsRejectedAsCertificateChain()
+    {
+        var poison = new System.Security.Cryptography.X509Certificates.X509Extension("1.3.6.1.4.1.11129.2.4.3", [0x05, 0x00], critical: true);
+
+        AssertRejected(BundleFailure.CertificateChain, Verify(_sigstore.SignMessage(Artifact, new SignOptions { ExtraExtensions = [poison] })), "precertificate");
+    }
+
+    [Fact]
+    public void Verify_UnknownCriticalExtension_IsRejectedAsCertificateChain()
+    {
+        var strange = new System.Security.Cryptography.X509Certificates.X509Extension("1.2.3.4.5", [0x05, 0x00], critical: true);
+
+        AssertRejected(BundleFailure.CertificateChain, Verify(_sigstore.SignMessage(Artifact, new SignOptions { ExtraExtensions = [strange] })), "1.2.3.4.5");
+    }
+
+    [Fact]
+    public void Verify_LeafWithoutDigitalSignatureUsage_IsRejectedAsCertificateChain()
+    {
+        var options = new SignOptions { KeyUsage = System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.KeyEncipherment };
+
+        AssertRejected(BundleFailure.CertificateChain, Verify(_sigstore.SignMessage(Artifact, options)), "digital signatures");
+    }
+
+    [Fact]
     public void Verify_CertificateWithoutSct_IsRejectedAsCertificateTransparency()
     {
         AssertRejected(BundleFailure.CertificateTransparency, Verify(_sigstore.SignMessage(Artifact, new SignOptions { EmbedSct = false })), "no signed certificate timestamps");

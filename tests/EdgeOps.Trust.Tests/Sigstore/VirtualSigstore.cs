@@ -47,6 +47,12 @@ internal sealed record SignOptions
     /// <summary>Sign with this key (ECDSA or RSA) instead of a Fulcio certificate (key-based bundle).</summary>
     public AsymmetricAlgorithm? Key { get; init; }
 
+    /// <summary>Extra extensions written into the leaf certificate (for certificates Fulcio would never issue).</summary>
+    public IReadOnlyList<X509Extension> ExtraExtensions { get; init; } = [];
+
+    /// <summary>The key usage of the leaf; Fulcio's is digitalSignature.</summary>
+    public X509KeyUsageFlags KeyUsage { get; init; } = X509KeyUsageFlags.DigitalSignature;
+
     /// <summary>The key type Fulcio certifies: "p256", "p384" or "rsa3072".</summary>
     public string LeafKey { get; init; } = "p256";
 }
@@ -442,8 +448,13 @@ internal sealed class VirtualSigstore : IDisposable
         var request = leafKey is RSA rsa
             ? new CertificateRequest(new X500DistinguishedName(""), rsa, HashAlgorithmName.SHA384, RSASignaturePadding.Pkcs1)
             : new CertificateRequest(new X500DistinguishedName(""), (ECDsa)leafKey, HashAlgorithmName.SHA384);
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(options.KeyUsage, critical: true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.3")], critical: false));
+        foreach (var extension in options.ExtraExtensions)
+        {
+            request.CertificateExtensions.Add(extension);
+        }
+
         var san = new SubjectAlternativeNameBuilder();
         if (options.Identity.Contains('@', StringComparison.Ordinal) && !options.Identity.Contains("://", StringComparison.Ordinal))
         {
