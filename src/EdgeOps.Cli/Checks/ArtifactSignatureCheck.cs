@@ -4,7 +4,7 @@ using EdgeOps.Fleet.Model;
 using EdgeOps.Fleet.Rendering;
 using EdgeOps.Fleet.Sources;
 using EdgeOps.Fleet.Validation;
-using EdgeOps.Reconciler.Upgrades;
+using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Trust.Sigstore;
 
 namespace EdgeOps.Cli.Checks;
@@ -25,7 +25,7 @@ internal sealed class ArtifactSignatureCheck(TimeProvider? clock = null) : IFlee
 
         var trust = fleet.Settings.Trust;
         var root = ReadTrustedRoot(trust, files, diagnostics);
-        var verifier = root is null ? null : new UpgradeArtifactVerifier(root, trust.SigstoreIdentities, clock);
+        var verifier = root is null ? null : new FleetSigstoreVerifier(root, trust.SigstoreIdentities, clock);
         foreach (var plan in fleet.UpgradePlans)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -69,7 +69,7 @@ internal sealed class ArtifactSignatureCheck(TimeProvider? clock = null) : IFlee
             if (!verdict.Verified)
             {
                 diagnostics.Error(bundlePath.Location, Codes.UpgradeArtifactRejected,
-                    $"{name}: the bundle does not prove artifact {artifact.Digest.Value} ({Commands.VerifyBundleCommand.Category(verdict.Failure)}): {verdict.Reason}");
+                    $"{name}: the bundle does not prove artifact {artifact.Digest.Value} ({verdict.Failure.Name()}): {verdict.Reason}");
             }
         }
 

@@ -40,10 +40,12 @@ internal sealed class TrustCheck(string fleetPath, string? revision, bool verify
     private void VerifyRevision(FleetModel fleet, DiagnosticBag diagnostics)
     {
         var trust = fleet.Settings.Trust;
-        var location = trust.AllowedSigners?.Location ?? (fleet.Settings.Location.IsKnown ? fleet.Settings.Location : SourceLocation.FileStart("fleet.yaml"));
-        if (!trust.RequireSignedRevisions || trust.AllowedSigners is null)
+        var location = trust.AllowedSigners?.Location
+            ?? (trust.CommitsLocation.IsKnown ? trust.CommitsLocation
+            : fleet.Settings.Location.IsKnown ? fleet.Settings.Location : SourceLocation.FileStart("fleet.yaml"));
+        if (!trust.RequireSignedRevisions || (trust.AllowedSigners is null && !trust.SigstoreSignedRevisions))
         {
-            diagnostics.Error(location, Codes.RevisionNotTrusted, "signatures were asked to be verified, but the fleet requires no signed revisions (set spec.trust.allowedSigners)");
+            diagnostics.Error(location, Codes.RevisionNotTrusted, "signatures were asked to be verified, but the fleet requires no signed revisions (set spec.trust.commits)");
             return;
         }
 

@@ -57,7 +57,7 @@ internal static class VerifyBundleCommand
         catch (UnusableKeyException e)
         {
             // The key is the verification material: a key that cannot verify anything rejects the bundle.
-            context.Error.WriteLine($"edgeops: bundle rejected ({Category(BundleFailure.VerificationMaterial)}): {e.Message}");
+            context.Error.WriteLine($"edgeops: bundle rejected ({BundleFailure.VerificationMaterial.Name()}): {e.Message}");
             return ExitCodes.Invalid;
         }
 
@@ -71,7 +71,7 @@ internal static class VerifyBundleCommand
             context.Out.WriteLine(JsonSerializer.Serialize(new
             {
                 verified = verdict.Verified,
-                failure = verdict.Verified ? null : Category(verdict.Failure),
+                failure = verdict.Verified ? null : verdict.Failure.Name(),
                 reason = verdict.Reason,
                 identity = verdict.Signature?.Identity,
                 issuer = verdict.Signature?.Issuer,
@@ -83,7 +83,7 @@ internal static class VerifyBundleCommand
 
         if (!verdict.Verified)
         {
-            context.Error.WriteLine($"edgeops: bundle rejected ({Category(verdict.Failure)}): {verdict.Reason}");
+            context.Error.WriteLine($"edgeops: bundle rejected ({verdict.Failure.Name()}): {verdict.Reason}");
             return ExitCodes.Invalid;
         }
 
@@ -98,9 +98,6 @@ internal static class VerifyBundleCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>The failure category as users and scripts see it: signature, certificate-chain, inclusion-proof, …</summary>
-    internal static string Category(BundleFailure failure) =>
-        string.Concat(failure.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     private static VerificationPolicy Policy(Request request)
     {

@@ -10,7 +10,7 @@ namespace EdgeOps.Fleet.Loading;
 internal static partial class KindReaders
 {
     private static readonly string[] Enforcements = ["deny", "warn"];
-    private static readonly string[] CommitModes = ["ssh", "unsigned"];
+    private static readonly string[] CommitModes = ["ssh", "sigstore", "unsigned"];
     private static readonly string[] Handlers = ["udev", "onvif", "opcua", "debugEcho"];
     private static readonly string[] Components = ["os", "firmware", "k3s"];
     private static readonly string[] SlotBackends = ["rauc", "mender", "swupdate", "grub", "uboot", "file"];
@@ -41,6 +41,8 @@ internal static partial class KindReaders
             {
                 var signers = t.String("allowedSigners");
                 var require = t.Bool("requireSignedRevisions") ?? (signers is not null);
+                var sigstoreRevisions = false;
+                var commitsLocation = signers?.Location ?? default;
                 if (t.Object("commits") is { } commits)
                 {
                     // The explicit form: spec.trust.commits {mode, allowedSigners}; the flat fields are its shorthand.
@@ -58,13 +60,15 @@ internal static partial class KindReaders
                         case "ssh" when commitSigners is null:
                             commits.Error(commits.Node.Location, Codes.MissingField, $"{commits.Path("allowedSigners")} is required when mode is ssh");
                             break;
-                        case "unsigned" when commitSigners is not null:
-                            commits.Error(commitSigners.Location, Codes.InvalidValue, $"{commits.Path("allowedSigners")} has no effect when mode is unsigned");
+                        case "unsigned" or "sigstore" when commitSigners is not null:
+                            commits.Error(commitSigners.Location, Codes.InvalidValue, $"{commits.Path("allowedSigners")} has no effect when mode is {mode}");
                             break;
                     }
 
                     signers = mode == "ssh" ? commitSigners : null;
-                    require = mode == "ssh";
+                    require = mode is "ssh" or "sigstore";
+                    sigstoreRevisions = mode == "sigstore";
+                    commitsLocation = commits.LocationOf("mode");
                 }
 
                 var identities = ImmutableArray.CreateBuilder<SigstoreIdentity>();
@@ -100,7 +104,13 @@ internal static partial class KindReaders
                 }
 
                 t.Finish();
-                trust = new TrustSettings(signers, identities.ToImmutable(), trustedRoot, require);
+                if (sigstoreRevisions && identities.Count == 0)
+                {
+                    t.Error(commitsLocation, Codes.MissingField,
+                        $"{t.Path("commits.mode")} sigstore needs {t.Path("sigstore.identities")}: the identities whose bundles may sign revisions");
+                }
+
+                trust = new TrustSettings(signers, identities.ToImmutable(), trustedRoot, require, sigstoreRevisions, commitsLocation);
             }
 
             if (spec.Object("defaults") is { } d)

@@ -56,11 +56,17 @@ public sealed record PolicySettings(
 
 public sealed record SigstoreIdentity(string Issuer, string Subject, bool SubjectIsRegex, SourceLocation Location);
 
+/// <summary>
+/// <c>spec.trust</c>: how revisions must be signed (SSH keys of an allowed_signers file, or a Sigstore bundle
+/// by one of the Sigstore identities) and whom upgrade artifacts must be signed by.
+/// </summary>
 public sealed record TrustSettings(
     Located<string>? AllowedSigners,
     ImmutableArray<SigstoreIdentity> SigstoreIdentities,
     Located<string>? TrustedRoot,
-    bool RequireSignedRevisions)
+    bool RequireSignedRevisions,
+    bool SigstoreSignedRevisions = false,
+    SourceLocation CommitsLocation = default)
 {
     public static readonly TrustSettings Default = new(null, [], null, false);
 }

@@ -64,6 +64,9 @@ public sealed partial class GitSource(GitSourceOptions options)
             : new SourceState(head, Online: true, null);
     }
 
+    /// <summary>Every branch, and the notes (Sigstore bundles of signed revisions live in refs/notes/edgeops-signatures).</summary>
+    private static readonly string[] RefSpecs = ["+refs/heads/*:refs/heads/*", "+refs/notes/*:refs/notes/*"];
+
     private void FetchOrClone()
     {
         using var cached = OpenCache();
@@ -71,11 +74,11 @@ public sealed partial class GitSource(GitSourceOptions options)
         {
             Clone();
             using var fresh = new Repository(options.CacheDirectory);
-            Commands.Fetch(fresh, "origin", ["+refs/heads/*:refs/heads/*"], FetchOptions(), null);
+            Commands.Fetch(fresh, "origin", RefSpecs, FetchOptions(), null);
         }
         else
         {
-            Commands.Fetch(cached, "origin", ["+refs/heads/*:refs/heads/*"], FetchOptions(), null);
+            Commands.Fetch(cached, "origin", RefSpecs, FetchOptions(), null);
         }
     }
 

@@ -48,6 +48,13 @@ public enum BundleFailure
     SigningTime,
 }
 
+public static class BundleFailureNames
+{
+    /// <summary>The failure as users and scripts see it: signature, certificate-chain, inclusion-proof, …</summary>
+    public static string Name(this BundleFailure failure) =>
+        string.Concat(failure.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}
+
 /// <summary>The outcome of verifying one bundle: verified, or the failed step and its reason.</summary>
 public sealed record BundleVerdict(BundleFailure Failure, string Reason, VerifiedSignature? Signature)
 {

@@ -113,6 +113,38 @@ public sealed class TrustValidationTests : IDisposable
         Assert.Contains("the commit is not signed", result.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task VerifySignatures_SigstoreMode_JudgesTheBundleNoteOfTheCommit()
+    {
+        const string Release = "https://github.com/pomona/fleet/.github/workflows/release.yml@refs/heads/main";
+        using var sigstore = new EdgeOps.Trust.Tests.Sigstore.VirtualSigstore();
+        _fleet.Write("trust/sigstore-trusted-root.json", sigstore.TrustedRootJson());
+        _fleet.Write("fleet.yaml", TempFleet.FleetYaml + "spec:\n  trust:\n    commits:\n      mode: sigstore\n    sigstore:\n      trustedRoot: trust/sigstore-trusted-root.json\n" +
+            $"      identities:\n        - issuer: {EdgeOps.Trust.Tests.Sigstore.VirtualSigstore.DefaultIssuer}\n          subject: {Release}\n");
+        var first = _fleet.Commit("first");
+        Note(first, sigstore.SignMessage(System.Text.Encoding.UTF8.GetBytes(first), new EdgeOps.Trust.Tests.Sigstore.SignOptions { Identity = Release }));
+        _fleet.Write("notes.txt", "signed change");
+        var second = _fleet.Commit("second");
+        Note(second, sigstore.SignMessage(System.Text.Encoding.UTF8.GetBytes(second), new EdgeOps.Trust.Tests.Sigstore.SignOptions { Identity = Release }));
+
+        var good = await CliRunner.RunAsync("validate", _fleet.Root, "--verify-signatures");
+        _fleet.Write("notes.txt", "unsigned change");
+        var third = _fleet.Commit("third");
+        var bad = await CliRunner.RunAsync("validate", _fleet.Root, "--verify-signatures");
+
+        Assert.True(good.ExitCode == 0, good.Out + good.Error);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.True(bad.Out.Contains($"fleet.yaml:8:13: error EO7002: commit {third[..12]} would be refused by the reconciler, judged by the signers of its parent", StringComparison.Ordinal), bad.Out);
+        Assert.Contains("has no Sigstore bundle in refs/notes/edgeops-signatures", bad.Out, StringComparison.Ordinal);
+    }
+
+    private void Note(string commit, string bundle)
+    {
+        using var repository = new LibGit2Sharp.Repository(_fleet.Root);
+        var who = new LibGit2Sharp.Signature("ci", "ci@edgeops.invalid", DateTimeOffset.UtcNow);
+        repository.Notes.Add(new LibGit2Sharp.ObjectId(commit), bundle, who, who, "refs/notes/edgeops-signatures");
+    }
+
     private void WriteTrust(string key)
     {
         _fleet.Write("fleet.yaml", TempFleet.FleetYaml + TrustYaml);

@@ -46,9 +46,23 @@ public sealed class TrustSettingsTests : IDisposable
         Assert.True(result.Fleet.Settings.Trust.RequireSignedRevisions);
     }
 
+    [Fact]
+    public void Load_CommitsModeSigstore_UsesTheSigstoreIdentities()
+    {
+        WriteTrust("commits:\n      mode: sigstore\n    sigstore:\n      identities:\n        - issuer: https://token.actions.githubusercontent.com\n          subject: https://github.com/pomona/fleet/.github/workflows/release.yml@refs/heads/main\n");
+
+        var result = TestFleets.Load(_fleet);
+
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+        Assert.True(result.Fleet.Settings.Trust.RequireSignedRevisions);
+        Assert.True(result.Fleet.Settings.Trust.SigstoreSignedRevisions);
+        Assert.Null(result.Fleet.Settings.Trust.AllowedSigners);
+    }
+
     [Theory]
+    [InlineData("commits:\n      mode: sigstore\n", "fleet.yaml:8:13: error EO2003: Fleet.spec.trust.commits.mode sigstore needs Fleet.spec.trust.sigstore.identities")]
     [InlineData("commits:\n      mode: ssh\n", "fleet.yaml:8:7: error EO2003: Fleet.spec.trust.commits.allowedSigners is required when mode is ssh")]
-    [InlineData("commits:\n      mode: sigstore\n", "fleet.yaml:8:13: error EO2004: Fleet.spec.trust.commits.mode must be one of ssh, unsigned; found 'sigstore'")]
+    [InlineData("commits:\n      mode: gpg\n", "fleet.yaml:8:13: error EO2004: Fleet.spec.trust.commits.mode must be one of ssh, sigstore, unsigned; found 'gpg'")]
     [InlineData("commits:\n      mode: unsigned\n      allowedSigners: trust/allowed_signers\n", "fleet.yaml:9:23: error EO3050: Fleet.spec.trust.commits.allowedSigners has no effect when mode is unsigned")]
     [InlineData("allowedSigners: trust/allowed_signers\n    commits:\n      mode: ssh\n      allowedSigners: trust/allowed_signers\n", "fleet.yaml:9:7: error EO3050: Fleet.spec.trust.commits and the shorthand allowedSigners/requireSignedRevisions say the same thing; keep one")]
     [InlineData("commits:\n      mode: ssh\n      allowedSigners: trust/missing\n", "fleet.yaml:9:23: error EO3005: trust.allowedSigners 'trust/missing' does not exist")]

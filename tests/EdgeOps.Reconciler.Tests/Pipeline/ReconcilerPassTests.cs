@@ -316,6 +316,44 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Pass_SigstoreSignedRevisions_WaitForTheBundleNoteAndThenApply()
+    {
+        const string Release = "https://github.com/pomona/fleet/.github/workflows/release.yml@refs/heads/main";
+        using var sigstore = new EdgeOps.Trust.Tests.Sigstore.VirtualSigstore();
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var reconciler = NewReconciler(api);
+        _repo.Write("trust/sigstore-trusted-root.json", sigstore.TrustedRootJson());
+        var spec = $"spec:\n  trust:\n    commits:\n      mode: sigstore\n    sigstore:\n      trustedRoot: trust/sigstore-trusted-root.json\n" +
+            $"      identities:\n        - issuer: {EdgeOps.Trust.Tests.Sigstore.VirtualSigstore.DefaultIssuer}\n          subject: {Release}\n";
+        var first = CommitFleet(ConfigMaps("a"), "signed release", spec);
+        SignWithNote(sigstore, first, Release);
+
+        var applied = await reconciler.RunOnceAsync(CancellationToken.None);
+        Assert.Equal((PassOutcome.Applied, first), (applied.Outcome, applied.AppliedRevision));
+        Assert.Contains($"signed by {Release}", applied.Message, StringComparison.Ordinal);
+
+        var second = CommitFleet(ConfigMaps("a", "b"), "not signed yet");
+        var refused = await reconciler.RunOnceAsync(CancellationToken.None);
+        Assert.Equal((PassOutcome.Refused, first, second), (refused.Outcome, refused.AppliedRevision, refused.AttemptedRevision));
+        Assert.Contains("has no Sigstore bundle in refs/notes/edgeops-signatures", refused.Message, StringComparison.Ordinal);
+        Assert.False(await ExistsAsync(api, "b"));
+
+        // CI signs a moment after pushing: the note arrives with the next fetch and the revision goes through.
+        SignWithNote(sigstore, second, Release);
+        var late = await reconciler.RunOnceAsync(CancellationToken.None);
+        Assert.Equal((PassOutcome.Applied, second), (late.Outcome, late.AppliedRevision));
+        Assert.True(await ExistsAsync(api, "b"));
+    }
+
+    private void SignWithNote(EdgeOps.Trust.Tests.Sigstore.VirtualSigstore sigstore, string commit, string identity)
+    {
+        var bundle = sigstore.SignMessage(System.Text.Encoding.UTF8.GetBytes(commit), new EdgeOps.Trust.Tests.Sigstore.SignOptions { Identity = identity });
+        using var repository = new LibGit2Sharp.Repository(_repo.Root);
+        var who = new LibGit2Sharp.Signature("ci", "ci@edgeops.invalid", DateTimeOffset.UtcNow);
+        repository.Notes.Add(new LibGit2Sharp.ObjectId(commit), bundle, who, who, FleetTrustVerifier.SignatureNotes);
+    }
+
     private sealed class RejectUnsigned(string trusted) : IRevisionVerifier
     {
         public RevisionVerdict Verify(LibGit2Sharp.Repository repository, string revision, string? trustedRevision) =>

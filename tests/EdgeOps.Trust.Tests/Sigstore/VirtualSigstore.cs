@@ -61,7 +61,8 @@ internal sealed record SignOptions
 /// A complete Sigstore instance in memory for tests: a Fulcio-like CA (root and intermediate), a CT log that
 /// embeds SCTs, a Rekor v1 log (ECDSA) and a Rekor v2 log (Ed25519 checkpoints), and a timestamp authority.
 /// It signs artifacts into bundles and writes the matching trusted root, so tests can make what public fixtures
-/// cannot: many-leaf proofs, Ed25519 checkpoints, expired chains, backdated roots.
+/// cannot: many-leaf proofs, Ed25519 checkpoints, expired chains, backdated roots. It uses only the verifier's
+/// public surface, so other test projects compile it in too.
 /// </summary>
 internal sealed class VirtualSigstore : IDisposable
 {
@@ -198,7 +199,7 @@ internal sealed class VirtualSigstore : IDisposable
             ["predicate"] = new JsonObject { ["builder"] = new JsonObject { ["id"] = "https://ci.virtual.test" } },
         }.ToJsonString());
         const string PayloadType = "application/vnd.in-toto+json";
-        var pae = EdgeOps.Trust.Sigstore.DsseEnvelope.PreAuthenticationEncoding(PayloadType, statement);
+        var pae = Encoding.UTF8.GetBytes($"DSSEv1 {PayloadType.Length} {PayloadType} {statement.Length} ").Concat(statement).ToArray();
         var signature = SignData(key, pae);
         var verifier = Verifier(key, certificate);
 
@@ -479,7 +480,7 @@ internal sealed class VirtualSigstore : IDisposable
             return X509CertificateLoader.LoadCertificate(precertificate.RawData);
         }
 
-        request.CertificateExtensions.Add(new X509Extension(EdgeOps.Trust.Sigstore.CertificateTransparency.SctListOid, SctList(precertificate, at), critical: false));
+        request.CertificateExtensions.Add(new X509Extension("1.3.6.1.4.1.11129.2.4.2", SctList(precertificate, at), critical: false));
         using var final = request.Create(Intermediate.SubjectName, generator, notBefore, notAfter, serial);
         return X509CertificateLoader.LoadCertificate(final.RawData);
     }
