@@ -98,13 +98,27 @@ public sealed record SignedNote(string Text, string Origin, long TreeSize, byte[
         return new SignedNote(text, origin, size, root, signatures);
     }
 
-    /// <summary>True when some signature line carries the log's key hint and verifies under its key.</summary>
-    public bool IsSignedBy(TransparencyLogKey log)
+    /// <summary>
+    /// True when some signature line carries the log's key hint (and, when the log's name is known, its name)
+    /// and verifies under its key.
+    /// </summary>
+    public bool IsSignedBy(TransparencyLogKey log, string? name)
     {
         var body = Encoding.UTF8.GetBytes(Text);
         var hint = log.LogId[..Math.Min(4, log.LogId.Length)];
-        return Signatures.Any(s => s.KeyHint.AsSpan().SequenceEqual(hint) && log.Key.VerifyData(body, s.Signature));
+        return Signatures.Any(s => (name is null || s.Name == name) && s.KeyHint.AsSpan().SequenceEqual(hint) && log.Key.VerifyData(body, s.Signature));
     }
+
+    /// <summary>
+    /// The name a log signs its checkpoints with: the authority (host[:port]) of its base URL, which is also
+    /// its origin line ("host" for Rekor v2 logs, "host - treeID" for Rekor v1 shards). Null when unknown.
+    /// </summary>
+    public static string? LogName(TransparencyLogKey log) =>
+        Uri.TryCreate(log.BaseUrl, UriKind.Absolute, out var url) && url.Authority.Length > 0 ? url.Authority : null;
+
+    /// <summary>True when the origin line names the log: its name, or its name followed by " - " and a tree ID.</summary>
+    public bool HasOrigin(string name) =>
+        Origin == name || (Origin.StartsWith(name + " - ", StringComparison.Ordinal) && Origin.Length > name.Length + 3);
 
     private static string Shorten(string text) => text.Length > 80 ? text[..80] + "…" : text;
 }

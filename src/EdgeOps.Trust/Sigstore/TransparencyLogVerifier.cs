@@ -83,7 +83,13 @@ internal static class TransparencyLogVerifier
                 $"{entry.Path}: the checkpoint is for tree size {note.TreeSize} with root {Convert.ToBase64String(note.RootHash)}, not the proof's {proof.TreeSize} with {Convert.ToBase64String(proof.RootHash)}");
         }
 
-        if (!note.IsSignedBy(log))
+        var name = SignedNote.LogName(log);
+        if (name is not null && !note.HasOrigin(name))
+        {
+            throw new BundleException(BundleFailure.Checkpoint, $"{entry.Path}: the checkpoint's origin '{note.Origin}' is not log {name}");
+        }
+
+        if (!note.IsSignedBy(log, name))
         {
             throw new BundleException(BundleFailure.Checkpoint, $"{entry.Path}: the checkpoint carries no valid signature of log {log.BaseUrl}");
         }

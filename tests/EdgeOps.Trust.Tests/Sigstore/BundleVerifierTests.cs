@@ -148,6 +148,18 @@ public sealed class BundleVerifierTests : IDisposable
         AssertRejected(BundleFailure.Checkpoint, Verify(bundle), "no valid signature of log");
     }
 
+    [Theory]
+    [InlineData(1, "rekor.elsewhere.test - 42", null, "origin 'rekor.elsewhere.test - 42' is not log rekor.virtual.test")]
+    [InlineData(1, "rekor.virtual.test - ", null, "is not log rekor.virtual.test")]
+    [InlineData(2, "log2027.rekor.virtual.test", null, "is not log log2026.rekor.virtual.test")]
+    [InlineData(1, null, "rekor.elsewhere.test", "no valid signature of log")]
+    public void Verify_CheckpointForAnotherOriginOrSignerName_IsRejectedAsCheckpoint(int rekor, string? origin, string? signer, string reason)
+    {
+        var bundle = _sigstore.SignMessage(Artifact, new SignOptions { Rekor = rekor, Timestamp = true, CheckpointOrigin = origin, CheckpointSigner = signer });
+
+        AssertRejected(BundleFailure.Checkpoint, Verify(bundle), reason);
+    }
+
     [Fact]
     public void Verify_InclusionPromiseAltered_IsRejectedAsInclusionPromise()
     {

@@ -41,6 +41,12 @@ internal sealed record SignOptions
 
     public bool EmbedSct { get; init; } = true;
 
+    /// <summary>Overrides the checkpoint's origin line (still signed by the log's key).</summary>
+    public string? CheckpointOrigin { get; init; }
+
+    /// <summary>Overrides the name on the log's checkpoint signature line.</summary>
+    public string? CheckpointSigner { get; init; }
+
     /// <summary>A witness cosignature line placed before the log's own signature in the checkpoint.</summary>
     public bool WitnessFirst { get; init; }
 
@@ -385,7 +391,7 @@ internal sealed class VirtualSigstore : IDisposable
                 ["rootHash"] = Convert.ToBase64String(root),
                 ["treeSize"] = leaves.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["hashes"] = new JsonArray([.. InclusionPath(leaves, index, 0, leaves.Count).Select(h => (JsonNode)Convert.ToBase64String(h))]),
-                ["checkpoint"] = new JsonObject { ["envelope"] = Checkpoint(v2, leaves.Count, root, options.WitnessFirst) },
+                ["checkpoint"] = new JsonObject { ["envelope"] = Checkpoint(v2, leaves.Count, root, options) },
             };
         }
 
@@ -429,17 +435,17 @@ internal sealed class VirtualSigstore : IDisposable
         return bundle.ToJsonString();
     }
 
-    private string Checkpoint(bool v2, int size, byte[] root, bool witnessFirst)
+    private string Checkpoint(bool v2, int size, byte[] root, SignOptions options)
     {
-        var origin = v2 ? RekorV2Origin : RekorOrigin;
+        var origin = options.CheckpointOrigin ?? (v2 ? RekorV2Origin : RekorOrigin);
         var text = $"{origin}\n{size}\n{Convert.ToBase64String(root)}\n";
         var data = Encoding.UTF8.GetBytes(text);
         var (name, hint, signature) = v2
             ? (RekorV2Origin, RekorV2LogId[..4], SignatureAlgorithm.Ed25519.Sign(_rekorV2Key, data))
             : ("rekor.virtual.test", RekorLogId[..4], _rekorKey.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
-        var logLine = $"\u2014 {name} {Convert.ToBase64String([.. hint, .. signature])}\n";
+        var logLine = $"\u2014 {options.CheckpointSigner ?? name} {Convert.ToBase64String([.. hint, .. signature])}\n";
         var witnessLine = $"\u2014 witness.virtual.test {Convert.ToBase64String([.. new byte[] { 9, 9, 9, 9 }, .. new byte[8], .. SignatureAlgorithm.Ed25519.Sign(_witnessKey, data)])}\n";
-        return text + "\n" + (witnessFirst ? witnessLine + logLine : logLine);
+        return text + "\n" + (options.WitnessFirst ? witnessLine + logLine : logLine);
     }
 
     private X509Certificate2 IssueLeaf(AsymmetricAlgorithm leafKey, SignOptions options, DateTimeOffset at)
