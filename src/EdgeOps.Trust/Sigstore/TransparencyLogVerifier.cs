@@ -19,6 +19,24 @@ internal static class TransparencyLogVerifier
         var log = root.FindTransparencyLog(entry.LogId)
             ?? throw new BundleException(BundleFailure.TransparencyLogEntry, $"{entry.Path}: log {Convert.ToBase64String(entry.LogId)} is not in the trusted root");
 
+        if (entry.SignedEntryTimestamp is null && bundle.MinorVersion == 1)
+        {
+            throw new BundleException(BundleFailure.InclusionPromise, $"{entry.Path}: a v0.1 bundle's entry must carry an inclusion promise");
+        }
+
+        if (entry.LogIndex < 0)
+        {
+            throw new BundleException(BundleFailure.TransparencyLogEntry, $"{entry.Path}: log index {entry.LogIndex} is negative");
+        }
+
+        // Without an inclusion promise nothing but the proof vouches for where the entry is (Rekor v2 logs are
+        // not sharded, so the two indexes are the same number).
+        if (entry.SignedEntryTimestamp is null && entry.Proof is { } unpromised && unpromised.LogIndex != entry.LogIndex)
+        {
+            throw new BundleException(BundleFailure.TransparencyLogEntry,
+                $"{entry.Path}: the entry's log index {entry.LogIndex} is not its inclusion proof's {unpromised.LogIndex}");
+        }
+
         CheckBody(entry, bundle, material, artifact);
 
         if (entry.Proof is { } proof)
@@ -32,11 +50,6 @@ internal static class TransparencyLogVerifier
 
         if (entry.SignedEntryTimestamp is null)
         {
-            if (bundle.MinorVersion == 1)
-            {
-                throw new BundleException(BundleFailure.InclusionPromise, $"{entry.Path}: a v0.1 bundle's entry must carry an inclusion promise");
-            }
-
             return null;
         }
 

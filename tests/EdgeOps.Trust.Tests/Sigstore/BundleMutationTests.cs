@@ -20,7 +20,7 @@ public sealed class BundleMutationTests
         var artifact = Encoding.UTF8.GetBytes("robot-os rootfs\n");
         var virtualVerifier = new BundleVerifier(sigstore.TrustedRoot(), new FixedClock(sigstore.Now));
         var virtualPolicy = VerificationPolicy.ForIdentity(VirtualSigstore.DefaultIdentity, VirtualSigstore.DefaultIssuer);
-        var sources = new (string Bundle, BundleVerifier Verifier, ArtifactInput Artifact, VerificationPolicy Policy)[]
+        var sources = new List<(string Bundle, BundleVerifier Verifier, ArtifactInput Artifact, VerificationPolicy Policy)>
         {
             (SigstoreJsFixtureTests.Bundle("message-tlog-tsa"), SigstoreJsFixtureTests.Verifier(),
                 ArtifactInput.FromBytes(SigstoreJsFixtureTests.Artifact("message-tlog-tsa")), SigstoreJsFixtureTests.Policy()),
@@ -28,11 +28,24 @@ public sealed class BundleMutationTests
             (sigstore.SignDsse(artifact), virtualVerifier, ArtifactInput.FromBytes(artifact), virtualPolicy),
         };
 
+        // Production bundles too, where Sigstore's conformance cases are at hand (they are not needed).
+        var conformance = Path.Combine(RepoPaths.Root, "..", "shared", "testdata", "sigstore-conformance", "bundle-verify");
+        if (Directory.Exists(conformance))
+        {
+            var policy = VerificationPolicy.ForIdentity(
+                "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+                "https://token.actions.githubusercontent.com");
+            var a = ArtifactInput.FromBytes(File.ReadAllBytes(Path.Combine(conformance, "a.txt")));
+            sources.Add((File.ReadAllText(Path.Combine(conformance, "happy-path-v0.1", "bundle.sigstore.json")), new BundleVerifier(TrustedRoot.PublicGood), a, policy));
+            sources.Add((File.ReadAllText(Path.Combine(conformance, "rekor2-happy-path", "bundle.sigstore.json")),
+                new BundleVerifier(TrustedRoot.Parse(File.ReadAllText(Path.Combine(conformance, "rekor2-happy-path", "trusted_root.json")))), a, policy));
+        }
+
         var random = new Random(20261128);
         var outcomes = new Dictionary<BundleFailure, int>();
         for (var i = 0; i < Mutations; i++)
         {
-            var source = sources[i % sources.Length];
+            var source = sources[i % sources.Count];
             var mutated = i % 2 == 0 ? MutateBytes(source.Bundle, random) : MutateField(source.Bundle, random);
 
             var verdict = source.Verifier.Verify(mutated, source.Artifact, source.Policy);

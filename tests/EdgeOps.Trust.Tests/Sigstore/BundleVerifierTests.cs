@@ -184,6 +184,21 @@ public sealed class BundleVerifierTests : IDisposable
         AssertRejected(BundleFailure.InclusionProof, Verify(_sigstore.SignMessage(Artifact, new SignOptions { BundleVersion = "0.2", InclusionProof = false })));
     }
 
+    [Theory]
+    [InlineData("-1", "is negative")]
+    [InlineData("1000000", "is not its inclusion proof's")]
+    public void Verify_RekorV2EntryWithAnotherLogIndex_IsRejected(string logIndex, string reason)
+    {
+        var bundle = Mutate(_sigstore.SignMessage(Artifact, new SignOptions { Rekor = 2, Timestamp = true, InclusionPromise = false }), json =>
+        {
+            var entry = json["verificationMaterial"]!["tlogEntries"]![0]!;
+            entry["logIndex"] = logIndex;
+            Proof(json)["logIndex"] = Proof(json)["logIndex"]!.GetValue<string>();
+        });
+
+        AssertRejected(BundleFailure.TransparencyLogEntry, Verify(bundle), reason);
+    }
+
     [Fact]
     public void Verify_EntryFromALogTheRootDoesNotName_IsRejected()
     {

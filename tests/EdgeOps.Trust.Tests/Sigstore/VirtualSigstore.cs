@@ -362,7 +362,7 @@ internal sealed class VirtualSigstore : IDisposable
         var v2 = options.Rekor == 2;
         var logId = v2 ? RekorV2LogId : RekorLogId;
         var integratedTime = v2 ? 0 : at.ToUnixTimeSeconds();
-        var globalIndex = 1_000_000L + index;
+        var globalIndex = v2 ? index : 1_000_000L + index; // Rekor v1 shards: the global index differs from the shard's
         var entry = new JsonObject
         {
             ["logIndex"] = globalIndex.ToString(System.Globalization.CultureInfo.InvariantCulture),
