@@ -104,6 +104,21 @@ internal sealed class TempFleet : IDisposable
             """);
     }
 
+    /// <summary>Attaches <paramref name="text"/> to a commit with <c>git notes</c>, as a CI job would.</summary>
+    public void AddNote(string commit, string text, string notesRef)
+    {
+        var file = Path.Combine(Path.GetTempPath(), "edgeops-note-" + Guid.NewGuid().ToString("N")[..12]);
+        File.WriteAllText(file, text);
+        try
+        {
+            Git("notes", "--ref=" + notesRef, "add", "-f", "-F", file, commit);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     public string Git(params string[] args)
     {
         var psi = new ProcessStartInfo("git")

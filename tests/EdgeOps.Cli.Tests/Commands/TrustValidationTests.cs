@@ -138,12 +138,7 @@ public sealed class TrustValidationTests : IDisposable
         Assert.Contains("has no Sigstore bundle in refs/notes/edgeops-signatures", bad.Out, StringComparison.Ordinal);
     }
 
-    private void Note(string commit, string bundle)
-    {
-        using var repository = new LibGit2Sharp.Repository(_fleet.Root);
-        var who = new LibGit2Sharp.Signature("ci", "ci@edgeops.invalid", DateTimeOffset.UtcNow);
-        repository.Notes.Add(new LibGit2Sharp.ObjectId(commit), bundle, who, who, "refs/notes/edgeops-signatures");
-    }
+    private void Note(string commit, string bundle) => _fleet.AddNote(commit, bundle, "refs/notes/edgeops-signatures");
 
     private void WriteTrust(string key)
     {

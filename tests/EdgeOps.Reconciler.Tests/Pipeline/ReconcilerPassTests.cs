@@ -349,9 +349,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
     private void SignWithNote(EdgeOps.Trust.Tests.Sigstore.VirtualSigstore sigstore, string commit, string identity)
     {
         var bundle = sigstore.SignMessage(System.Text.Encoding.UTF8.GetBytes(commit), new EdgeOps.Trust.Tests.Sigstore.SignOptions { Identity = identity });
-        using var repository = new LibGit2Sharp.Repository(_repo.Root);
-        var who = new LibGit2Sharp.Signature("ci", "ci@edgeops.invalid", DateTimeOffset.UtcNow);
-        repository.Notes.Add(new LibGit2Sharp.ObjectId(commit), bundle, who, who, FleetTrustVerifier.SignatureNotes);
+        _repo.AddNote(commit, bundle, FleetTrustVerifier.SignatureNotes);
     }
 
     private sealed class RejectUnsigned(string trusted) : IRevisionVerifier

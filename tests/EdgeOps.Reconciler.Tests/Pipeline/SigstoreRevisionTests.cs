@@ -154,12 +154,7 @@ public sealed class SigstoreRevisionTests : IDisposable
         return head;
     }
 
-    private void AddNote(string commit, string bundle)
-    {
-        using var repository = new Repository(_repo.Root);
-        var who = new Signature("ci", "ci@edgeops.invalid", DateTimeOffset.UtcNow);
-        repository.Notes.Add(new ObjectId(commit), bundle, who, who, FleetTrustVerifier.SignatureNotes);
-    }
+    private void AddNote(string commit, string bundle) => _repo.AddNote(commit, bundle, FleetTrustVerifier.SignatureNotes);
 
     private RevisionVerdict Verify(string revision, string? trusted)
     {
