@@ -44,7 +44,7 @@ public sealed class Bundle
     /// <summary>The bytes the signature covers and that timestamps are made over: the message or envelope signature.</summary>
     internal byte[] SignatureBytes => MessageSignature?.Signature ?? Envelope!.Signature;
 
-    public static Bundle Parse(ReadOnlySpan<byte> json)
+    internal static Bundle Parse(ReadOnlySpan<byte> json)
     {
         if (json.Length > MaxSize)
         {

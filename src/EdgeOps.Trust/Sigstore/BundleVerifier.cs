@@ -47,7 +47,7 @@ public sealed class BundleVerifier(TrustedRoot root, TimeProvider? time = null)
         return Verify(bundle, artifact, policy);
     }
 
-    public BundleVerdict Verify(Bundle bundle, ArtifactInput artifact, VerificationPolicy policy)
+    internal BundleVerdict Verify(Bundle bundle, ArtifactInput artifact, VerificationPolicy policy)
     {
         var step = BundleFailure.VerificationMaterial;
         try

@@ -8,7 +8,7 @@ namespace EdgeOps.Trust.Sigstore;
 /// extension lines), a blank line, and one or more "— name base64(keyhint ‖ signature)" lines. Signatures
 /// from keys the verifier does not know (witness cosignatures) are ignored, wherever they appear.
 /// </summary>
-public sealed record SignedNote(string Text, string Origin, long TreeSize, byte[] RootHash, IReadOnlyList<NoteSignature> Signatures)
+internal sealed record SignedNote(string Text, string Origin, long TreeSize, byte[] RootHash, IReadOnlyList<NoteSignature> Signatures)
 {
     private const int MaxSignatures = 64;
 
@@ -123,4 +123,4 @@ public sealed record SignedNote(string Text, string Origin, long TreeSize, byte[
     private static string Shorten(string text) => text.Length > 80 ? text[..80] + "…" : text;
 }
 
-public sealed record NoteSignature(string Name, byte[] KeyHint, byte[] Signature);
+internal sealed record NoteSignature(string Name, byte[] KeyHint, byte[] Signature);
