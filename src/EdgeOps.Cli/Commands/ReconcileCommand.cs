@@ -33,9 +33,14 @@ internal static class ReconcileCommand
         var allowRollback = new Option<bool>("--allow-rollback") { Description = "Accept a head that is not a descendant of the applied revision" };
         var healthTimeout = new Option<string?>("--health-timeout") { Description = "Override the fleet's defaults.healthTimeout" };
         var allowedSigners = new Option<string?>("--allowed-signers") { Description = "git allowed_signers file: apply only commits with a good SSH signature by one of these keys (overrides the fleet's trust.allowedSigners)" };
+        var identity = new Option<string?>("--certificate-identity") { Description = "Apply only commits whose Sigstore bundle (refs/notes/edgeops-signatures) is signed by this identity (overrides the fleet's trust)" };
+        var identityRegex = new Option<string?>("--certificate-identity-regexp") { Description = "The same, as a regular expression over the whole identity" };
+        var issuer = new Option<string?>("--certificate-oidc-issuer") { Description = "The OIDC issuer of that identity" };
+        var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted_root.json for --certificate-identity (default: the public-good instance)" };
         var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
         {
             repo, cluster, branch, kubeconfig, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
+            identity, identityRegex, issuer, trustedRoot,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,7 +61,7 @@ internal static class ReconcileCommand
                 AllowRollback = parse.GetValue(allowRollback),
                 HealthTimeout = parse.GetValue(healthTimeout) is { } h ? ParseDuration(h) : null,
                 Checkpoint = CrashPoint(),
-                Verifier = parse.GetValue(allowedSigners) is { } signersFile ? LoadSigners(signersFile) : FleetTrustVerifier.Instance,
+                Verifier = Verifier(parse.GetValue(allowedSigners), parse.GetValue(identity), parse.GetValue(identityRegex), parse.GetValue(issuer), parse.GetValue(trustedRoot)),
             };
             var configuration = Configuration(parse.GetValue(kubeconfig));
             if (parse.GetValue(once))
@@ -99,6 +104,64 @@ internal static class ReconcileCommand
         catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or IOException)
         {
             throw new FleetSourceException($"cannot read the Kubernetes configuration: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The verify step: pinned SSH signers, a pinned Sigstore identity, or the fleet's own trust settings.</summary>
+    private static IRevisionVerifier Verifier(string? signersFile, string? identity, string? identityRegex, string? issuer, string? trustedRoot)
+    {
+        var sigstore = identity is not null || identityRegex is not null || issuer is not null || trustedRoot is not null;
+        if (signersFile is not null && sigstore)
+        {
+            throw new FleetSourceException("give either --allowed-signers or the Sigstore identity options, not both");
+        }
+
+        if (signersFile is not null)
+        {
+            return LoadSigners(signersFile);
+        }
+
+        if (!sigstore)
+        {
+            return FleetTrustVerifier.Instance;
+        }
+
+        if ((identity is null) == (identityRegex is null) || issuer is null)
+        {
+            throw new FleetSourceException("a pinned Sigstore signer needs --certificate-oidc-issuer and one of --certificate-identity or --certificate-identity-regexp");
+        }
+
+        if (identityRegex is not null && !IsRegex(identityRegex, out var why))
+        {
+            throw new FleetSourceException($"--certificate-identity-regexp is not a valid regular expression: {why}");
+        }
+
+        try
+        {
+            return SigstoreRevisionVerifier.Create(trustedRoot, new SigstoreIdentity(issuer, identity ?? identityRegex!, identityRegex is not null, default));
+        }
+        catch (IOException ex)
+        {
+            throw new FleetSourceException($"{trustedRoot}: cannot read the trusted root: {ex.Message}", ex);
+        }
+        catch (ReconcilerException ex)
+        {
+            throw new FleetSourceException(ex.Message, ex);
+        }
+    }
+
+    private static bool IsRegex(string pattern, out string? why)
+    {
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(100));
+            why = null;
+            return true;
+        }
+        catch (ArgumentException ex)
+        {
+            why = ex.Message;
+            return false;
         }
     }
 

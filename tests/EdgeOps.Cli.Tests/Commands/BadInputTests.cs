@@ -90,6 +90,28 @@ public sealed partial class BadInputTests
         Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { "--certificate-identity", "release@example.com" }, "a pinned Sigstore signer needs --certificate-oidc-issuer and one of --certificate-identity or --certificate-identity-regexp")]
+    [InlineData(new[] { "--certificate-identity", "a", "--certificate-identity-regexp", "b", "--certificate-oidc-issuer", "i" }, "a pinned Sigstore signer needs")]
+    [InlineData(new[] { "--certificate-identity-regexp", "release-(", "--certificate-oidc-issuer", "i" }, "--certificate-identity-regexp is not a valid regular expression")]
+    [InlineData(new[] { "--allowed-signers", "x", "--certificate-identity", "a", "--certificate-oidc-issuer", "i" }, "give either --allowed-signers or the Sigstore identity options, not both")]
+    [InlineData(new[] { "--certificate-identity", "a", "--certificate-oidc-issuer", "i", "--trusted-root", "ROOT/missing.json" }, "missing.json: cannot read the trusted root")]
+    [InlineData(new[] { "--certificate-identity", "a", "--certificate-oidc-issuer", "i", "--trusted-root", "ROOT/root.json" }, "root.json: trusted root: $.tlogs must be an array")]
+    public async Task Reconcile_BadSigstorePin_IsAnErrorBeforeAnythingRuns(string[] pin, string message)
+    {
+        using var fleet = new TempFleet();
+        fleet.Write("root.json", "{\"tlogs\": {}}");
+        var state = Path.Combine(fleet.Root, "state");
+
+        var result = await CliRunner.RunAsync(["reconcile", "--repo", fleet.Root, "--cluster", "edge-1", "--once", "--state-dir", state,
+            .. pin.Select(a => a.Replace("ROOT", fleet.Root, StringComparison.Ordinal))]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(state));
+    }
+
     [GeneratedRegex(@"^\S+:\d+:\d+: (error|warning) EO\d{4}: .+")]
     private static partial Regex DiagnosticLine();
 }

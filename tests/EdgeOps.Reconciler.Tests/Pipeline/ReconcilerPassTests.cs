@@ -346,6 +346,46 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
         Assert.True(await ExistsAsync(api, "b"));
     }
 
+    [Fact]
+    public async Task Pass_PinnedSigstoreIdentity_OverridesTheFleetsOwnTrust()
+    {
+        const string Release = "https://github.com/pomona/fleet/.github/workflows/release.yml@refs/heads/main";
+        const string Fork = "https://github.com/mallory/fork/.github/workflows/release.yml@refs/heads/main";
+        using var sigstore = new EdgeOps.Trust.Tests.Sigstore.VirtualSigstore();
+        var root = Path.Combine(_state + "-root.json");
+        File.WriteAllText(root, sigstore.TrustedRootJson());
+        try
+        {
+            using var api = new KubeApi(fixture.Server.Configuration);
+            var reconciler = new EdgeOps.Reconciler.Pipeline.Reconciler(new ReconcilerOptions
+            {
+                Source = new GitSourceOptions { Url = _repo.Root, CacheDirectory = Path.Combine(_state, "repo.git") },
+                Cluster = "edge-1",
+                StateDirectory = _state,
+                Namespace = "edgeops-" + _suffix,
+                HealthTimeout = TimeSpan.FromSeconds(20),
+                Verifier = SigstoreRevisionVerifier.Create(root, new EdgeOps.Fleet.Model.SigstoreIdentity(EdgeOps.Trust.Tests.Sigstore.VirtualSigstore.DefaultIssuer, Release, false, default)),
+            }, api);
+
+            // The fleet itself asks for nothing; the pin still demands a bundle from the release identity.
+            var signed = CommitFleet(ConfigMaps("a"), "signed release");
+            SignWithNote(sigstore, signed, Release);
+            var applied = await reconciler.RunOnceAsync(CancellationToken.None);
+            Assert.Equal((PassOutcome.Applied, signed), (applied.Outcome, applied.AppliedRevision));
+
+            var forked = CommitFleet(ConfigMaps("a", "b"), "signed by a fork");
+            SignWithNote(sigstore, forked, Fork);
+            var refused = await reconciler.RunOnceAsync(CancellationToken.None);
+            Assert.Equal((PassOutcome.Refused, signed), (refused.Outcome, refused.AppliedRevision));
+            Assert.Contains("rejected (identity)", refused.Message, StringComparison.Ordinal);
+            Assert.False(await ExistsAsync(api, "b"));
+        }
+        finally
+        {
+            File.Delete(root);
+        }
+    }
+
     private void SignWithNote(EdgeOps.Trust.Tests.Sigstore.VirtualSigstore sigstore, string commit, string identity)
     {
         var bundle = sigstore.SignMessage(System.Text.Encoding.UTF8.GetBytes(commit), new EdgeOps.Trust.Tests.Sigstore.SignOptions { Identity = identity });
