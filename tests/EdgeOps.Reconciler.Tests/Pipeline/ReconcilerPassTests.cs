@@ -20,7 +20,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
     private string ConfigMaps(params string[] names) =>
         $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {Ns}}}\n" + string.Concat(names.Select(n => $"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}, namespace: {Ns}}}\ndata: {{k: {n}}}\n"));
 
-    private EdgeOps.Reconciler.Pipeline.Reconciler NewReconciler(KubeApi api, string? url = null, bool allowRollback = false) => new(new ReconcilerOptions
+    private EdgeOps.Reconciler.Pipeline.Reconciler NewReconciler(KubeApi api, string? url = null, bool allowRollback = false, IRevisionVerifier? verifier = null) => new(new ReconcilerOptions
     {
         Source = new GitSourceOptions { Url = url ?? _repo.Root, Branch = "main", CacheDirectory = Path.Combine(_state, "repo.git") },
         Cluster = "edge-1",
@@ -28,6 +28,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
         Namespace = "edgeops-" + _suffix,
         HealthTimeout = TimeSpan.FromSeconds(20),
         AllowRollback = allowRollback,
+        Verifier = verifier ?? FleetTrustVerifier.Instance,
     }, api);
 
     private async Task<bool> ExistsAsync(KubeApi api, string name)
@@ -212,14 +213,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
         using var api = new KubeApi(fixture.Server.Configuration);
         Assert.Equal(PassOutcome.Applied, (await NewReconciler(api).RunOnceAsync(CancellationToken.None)).Outcome);
         var unsigned = CommitFleet(ConfigMaps("a", "b"), "unsigned");
-        var strict = new EdgeOps.Reconciler.Pipeline.Reconciler(new ReconcilerOptions
-        {
-            Source = new GitSourceOptions { Url = _repo.Root, CacheDirectory = Path.Combine(_state, "repo.git") },
-            Cluster = "edge-1",
-            StateDirectory = _state,
-            Namespace = "edgeops-" + _suffix,
-            Verifier = new RejectUnsigned(good),
-        }, api);
+        var strict = NewReconciler(api, verifier: new RejectUnsigned(good));
 
         var result = await strict.RunOnceAsync(CancellationToken.None);
 
@@ -239,15 +233,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
             var signers = Path.Combine(keys, "allowed_signers");
             File.WriteAllText(signers, $"test@edgeops.invalid {SshSigning.PublicKey(release)}\n");
             using var api = new KubeApi(fixture.Server.Configuration);
-            var reconciler = new EdgeOps.Reconciler.Pipeline.Reconciler(new ReconcilerOptions
-            {
-                Source = new GitSourceOptions { Url = _repo.Root, CacheDirectory = Path.Combine(_state, "repo.git") },
-                Cluster = "edge-1",
-                StateDirectory = _state,
-                Namespace = "edgeops-" + _suffix,
-                HealthTimeout = TimeSpan.FromSeconds(20),
-                Verifier = SshRevisionVerifier.FromFile(signers),
-            }, api);
+            var reconciler = NewReconciler(api, verifier: SshRevisionVerifier.FromFile(signers));
             _repo.Cluster("edge-1", "tier: far");
             _repo.Workload("app", manifest: ConfigMaps("a"));
             var signed = SshSigning.SignedCommit(_repo, release, "signed release");
@@ -357,15 +343,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
         try
         {
             using var api = new KubeApi(fixture.Server.Configuration);
-            var reconciler = new EdgeOps.Reconciler.Pipeline.Reconciler(new ReconcilerOptions
-            {
-                Source = new GitSourceOptions { Url = _repo.Root, CacheDirectory = Path.Combine(_state, "repo.git") },
-                Cluster = "edge-1",
-                StateDirectory = _state,
-                Namespace = "edgeops-" + _suffix,
-                HealthTimeout = TimeSpan.FromSeconds(20),
-                Verifier = SigstoreRevisionVerifier.Create(root, new EdgeOps.Fleet.Model.SigstoreIdentity(EdgeOps.Trust.Tests.Sigstore.VirtualSigstore.DefaultIssuer, Release, false, default)),
-            }, api);
+            var reconciler = NewReconciler(api, verifier: SigstoreRevisionVerifier.Create(root, new EdgeOps.Fleet.Model.SigstoreIdentity(EdgeOps.Trust.Tests.Sigstore.VirtualSigstore.DefaultIssuer, Release, false, default)));
 
             // The fleet itself asks for nothing; the pin still demands a bundle from the release identity.
             var signed = CommitFleet(ConfigMaps("a"), "signed release");
