@@ -26,6 +26,7 @@ public static class EdgeOpsCli
             TestCommand.Create(context),
             ReconcileCommand.Create(context),
             StatusCommand.Create(context),
+            InstallCommand.Create(context),
             VerifyBundleCommand.Create(context),
         };
 

@@ -22,7 +22,7 @@ internal static class ReconcileCommand
     {
         var repo = new Option<string>("--repo") { Description = "The fleet repo: a path, file://, git:// or http(s):// URL", Required = true };
         var cluster = new Option<string>("--cluster") { Description = "This cluster's name in the fleet", Required = true };
-        var branch = new Option<string>("--branch") { Description = "Branch to follow", DefaultValueFactory = _ => "main" };
+        var branch = new Option<string?>("--branch") { Description = "Branch to follow (default: the repository's default branch)" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Kubeconfig file (default: in-cluster config in a pod, else KUBECONFIG or ~/.kube/config)" };
         var stateDir = new Option<string>("--state-dir") { Description = "Cache, journal and status folder", DefaultValueFactory = _ => "/var/lib/edgeops" };
         var ns = new Option<string>("--namespace") { Description = "Namespace for the inventory and status", DefaultValueFactory = _ => "edgeops-system" };
@@ -37,14 +37,16 @@ internal static class ReconcileCommand
         var identityRegex = new Option<string?>("--certificate-identity-regexp") { Description = "The same, as a regular expression over the whole identity" };
         var issuer = new Option<string?>("--certificate-oidc-issuer") { Description = "The OIDC issuer of that identity" };
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted_root.json for --certificate-identity (default: the public-good instance)" };
+        var leaseDuration = new Option<string?>("--lease-duration") { Description = "How long the cluster lease lasts unrenewed: another agent takes over that long after this one dies (default: twice --interval)" };
         var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
         {
             repo, cluster, branch, kubeconfig, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
-            identity, identityRegex, issuer, trustedRoot,
+            identity, identityRegex, issuer, trustedRoot, leaseDuration,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var state = Path.GetFullPath(parse.GetValue(stateDir)!);
+            var every = ParseDuration(parse.GetValue(interval)!);
             var options = new ReconcilerOptions
             {
                 Source = new GitSourceOptions
@@ -62,6 +64,7 @@ internal static class ReconcileCommand
                 HealthTimeout = parse.GetValue(healthTimeout) is { } h ? ParseDuration(h) : null,
                 Checkpoint = CrashPoint(),
                 Verifier = Verifier(parse.GetValue(allowedSigners), parse.GetValue(identity), parse.GetValue(identityRegex), parse.GetValue(issuer), parse.GetValue(trustedRoot)),
+                LeaseDuration = parse.GetValue(leaseDuration) is { } d ? ParseDuration(d) : every * 2,
             };
             var configuration = Configuration(parse.GetValue(kubeconfig));
             if (parse.GetValue(once))
@@ -69,7 +72,7 @@ internal static class ReconcileCommand
                 return await RunOnceAsync(context, options, configuration, cancellationToken).ConfigureAwait(false);
             }
 
-            return await Reconciler.Hosting.ReconcilerHost.RunAsync(options, configuration, ParseDuration(parse.GetValue(interval)!), context.Error, cancellationToken).ConfigureAwait(false);
+            return await Reconciler.Hosting.ReconcilerHost.RunAsync(options, configuration, every, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -78,11 +81,28 @@ internal static class ReconcileCommand
     {
         using var held = StateLock.Acquire(options.StateDirectory);
         using var api = new KubeApi(configuration);
-        var result = await new Reconciler.Pipeline.Reconciler(options, api).RunOnceAsync(cancellationToken).ConfigureAwait(false);
+        var reconciler = new Reconciler.Pipeline.Reconciler(options, api);
+        PassResult result;
+        try
+        {
+            result = await reconciler.RunOnceAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A single pass is a clean stop too: the next agent, whoever it is, need not wait for the lease.
+            using var release = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await reconciler.ReleaseAsync(release.Token).ConfigureAwait(false);
+        }
+
+        foreach (var failed in result.Report.FailedObjects)
+        {
+            await context.Error.WriteLineAsync($"{failed.Location ?? failed.Object}: {failed.Object}: {failed.Reason}").ConfigureAwait(false);
+        }
+
         await context.Out.WriteLineAsync($"{result.Outcome.ToString().ToLowerInvariant()}: {result.Message}").ConfigureAwait(false);
         return result.Outcome switch
         {
-            PassOutcome.Applied or PassOutcome.Unchanged => ExitCodes.Ok,
+            PassOutcome.Applied or PassOutcome.Unchanged or PassOutcome.Waiting => ExitCodes.Ok,
             PassOutcome.Offline => Offline,
             _ => RevisionRejected,
         };

@@ -1,14 +1,18 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using EdgeOps.Fleet.Model;
 using EdgeOps.Fleet.Sources;
+using EdgeOps.Fleet.Validation;
 using EdgeOps.Reconciler.Status;
 
 namespace EdgeOps.Cli.Commands;
 
 /// <summary>
-/// <c>edgeops status DIR</c>: the fleet's state from the status reports the reconcilers wrote (one
-/// status.json per cluster, anywhere under DIR): revision, health and how stale each report is.
+/// <c>edgeops status DIR</c>: the fleet's state from the status reports the agents wrote (one
+/// status.json per cluster, anywhere under DIR): revision, health and how stale each report is. With
+/// --fleet, every cluster of the fleet is listed, those that never reported too.
 /// </summary>
 internal static class StatusCommand
 {
@@ -16,63 +20,127 @@ internal static class StatusCommand
     {
         var dir = new Argument<string>("dir") { Description = "A folder of status reports (status.json files, one per cluster)" };
         var stale = new Option<string>("--stale-after") { Description = "Reports older than this are flagged stale", DefaultValueFactory = _ => "30m" };
-        var command = new Command("status", "Show the fleet's state from the reconcilers' status reports") { dir, stale };
-        command.SetAction((parse, _) => Task.FromResult(Run(context, parse.GetValue(dir)!, parse.GetValue(stale)!, TimeProvider.System)));
+        var fleet = new Option<string?>("--fleet") { Description = "The fleet repo (a folder): list every cluster it declares, those that never reported too" };
+        var selector = new Option<string?>("--selector", "-l") { Description = "Only clusters whose labels match (needs --fleet), e.g. 'tier=far,country in (ES,IT)'" };
+        var notReady = new Option<bool>("--not-ready") { Description = "Only clusters that are not ready, stale or never reported" };
+        var output = new Option<string>("--output", "-o") { Description = "text or json", DefaultValueFactory = _ => "text" };
+        output.AcceptOnlyFromAmong("text", "json");
+        var command = new Command("status", "Show the fleet's state from the agents' status reports") { dir, stale, fleet, selector, notReady, output };
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(context, new Request(
+            parse.GetValue(dir)!, parse.GetValue(stale)!, parse.GetValue(fleet), parse.GetValue(selector), parse.GetValue(notReady), parse.GetValue(output)!), TimeProvider.System, cancellationToken)));
         return command;
     }
 
-    internal static int Run(CliContext context, string directory, string staleAfter, TimeProvider clock)
+    internal sealed record Request(string Directory, string StaleAfter, string? Fleet = null, string? Selector = null, bool NotReady = false, string Output = "text");
+
+    private sealed record Row(string Cluster, StatusReport? Report, bool Ready, bool Stale, TimeSpan? Age, string State);
+
+    internal static int Run(CliContext context, Request request, TimeProvider clock, CancellationToken cancellationToken = default)
     {
-        if (!Directory.Exists(directory))
+        if (!Directory.Exists(request.Directory))
         {
-            throw new FleetSourceException($"status folder '{directory}' does not exist");
+            throw new FleetSourceException($"status folder '{request.Directory}' does not exist");
         }
 
-        if (!DurationParser.TryParse(staleAfter, out var threshold))
+        if (!DurationParser.TryParse(request.StaleAfter, out var threshold))
         {
-            throw new FleetSourceException($"'{staleAfter}' is not a duration");
+            throw new FleetSourceException($"'{request.StaleAfter}' is not a duration");
+        }
+
+        LabelSelector? selector = null;
+        if (request.Selector is { } text)
+        {
+            if (request.Fleet is null)
+            {
+                throw new FleetSourceException("--selector matches the labels the fleet gives clusters: add --fleet PATH");
+            }
+
+            if (!SelectorParser.TryParse(text, out var parsed, out var error))
+            {
+                throw new FleetSourceException(error!);
+            }
+
+            selector = parsed;
+        }
+
+        // Every report, by cluster; a file that claims to be a report but cannot be read is an error, never skipped.
+        var reports = new SortedDictionary<string, StatusReport>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(request.Directory, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var report = StatusReport.Read(file);
+            if (report is not null && (!reports.TryGetValue(report.Cluster, out var seen) || seen.Time < report.Time))
+            {
+                reports[report.Cluster] = report;
+            }
+        }
+
+        var names = new SortedSet<string>(reports.Keys, StringComparer.Ordinal);
+        if (request.Fleet is { } fleetPath)
+        {
+            using var source = FleetSources.Open(fleetPath, null);
+            var loaded = new FleetValidator().Validate(source, cancellationToken: cancellationToken);
+            var clusters = loaded.Clusters.Where(c => selector is null || selector.Matches(c.Labels)).Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+            names = selector is null ? new SortedSet<string>(names.Concat(clusters), StringComparer.Ordinal) : new SortedSet<string>(clusters, StringComparer.Ordinal);
         }
 
         var now = clock.GetUtcNow();
-        var rows = new List<string[]>();
-        var unhealthy = 0;
-        foreach (var file in Directory.EnumerateFiles(directory, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        var rows = names.Select(name =>
         {
-            var report = StatusReport.Read(file);
-            if (report is null || report.SchemaName != StatusReport.Schema)
+            if (!reports.TryGetValue(name, out var report))
             {
-                continue;
+                return new Row(name, null, false, false, null, "never reported");
             }
 
             var age = now - report.Time;
             var ready = report.Conditions.FirstOrDefault(c => c.Type == "Ready")?.Status == "True";
-            var isStale = age > threshold;
-            if (!ready || isStale)
-            {
-                unhealthy++;
-            }
+            return new Row(name, report, ready, age > threshold, age, ready ? "ready" : "not ready");
+        }).Where(r => !request.NotReady || !r.Ready || r.Stale).ToList();
+        var attention = rows.Count(r => !r.Ready || r.Stale);
 
-            rows.Add(
-            [
-                report.Cluster,
-                report.AppliedRevision is { } r ? r[..Math.Min(12, r.Length)] : "-",
-                report.Outcome.ToLowerInvariant(),
-                ready ? "ready" : "not ready",
-                (isStale ? "STALE " : string.Empty) + Age(age),
-                report.OfflineSince is { } since ? "offline since " + since.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : report.Message,
-            ]);
+        if (request.Output == "json")
+        {
+            var json = new JsonObject
+            {
+                ["clusters"] = new JsonArray([.. rows.Select(r => (JsonNode)new JsonObject
+                {
+                    ["cluster"] = r.Cluster,
+                    ["state"] = r.State,
+                    ["ready"] = r.Ready,
+                    ["stale"] = r.Stale,
+                    ["reported"] = r.Report?.Time.ToString("O", CultureInfo.InvariantCulture),
+                    ["appliedRevision"] = r.Report?.AppliedRevision,
+                    ["lastAttemptedRevision"] = r.Report?.LastAttemptedRevision,
+                    ["outcome"] = r.Report?.Outcome,
+                    ["message"] = r.Report?.Message,
+                    ["offlineSince"] = r.Report?.OfflineSince?.ToString("O", CultureInfo.InvariantCulture),
+                    ["failedObjects"] = r.Report?.FailedObjects.Length ?? 0,
+                })]),
+                ["total"] = rows.Count,
+                ["needAttention"] = attention,
+            };
+            context.Out.WriteLine(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return attention == 0 ? ExitCodes.Ok : ExitCodes.Invalid;
         }
 
+        var table = rows.Select(r => new[]
+        {
+            r.Cluster,
+            r.Report?.AppliedRevision is { } applied ? applied[..Math.Min(12, applied.Length)] : "-",
+            r.Report?.Outcome.ToLowerInvariant() ?? "-",
+            r.State,
+            r.Age is { } age ? (r.Stale ? "STALE " : string.Empty) + Age(age) : "-",
+            r.Report is null ? "no status report" : r.Report.OfflineSince is { } since ? "offline since " + since.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : r.Report.Message,
+        }).ToList();
         string[] header = ["CLUSTER", "REVISION", "OUTCOME", "HEALTH", "REPORTED", "DETAIL"];
-        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        var widths = header.Select((h, i) => Math.Max(h.Length, table.Count == 0 ? 0 : table.Max(r => r[i].Length))).ToArray();
         context.Out.WriteLine(string.Join("  ", header.Select((h, i) => i == header.Length - 1 ? h : h.PadRight(widths[i]))));
-        foreach (var row in rows)
+        foreach (var row in table)
         {
             context.Out.WriteLine(string.Join("  ", row.Select((c, i) => i == row.Length - 1 ? c : c.PadRight(widths[i]))));
         }
 
-        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rows.Count} clusters, {rows.Count - unhealthy} ready and current, {unhealthy} need attention"));
-        return unhealthy == 0 ? ExitCodes.Ok : ExitCodes.Invalid;
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rows.Count} clusters, {rows.Count - attention} ready and current, {attention} need attention"));
+        return attention == 0 ? ExitCodes.Ok : ExitCodes.Invalid;
     }
 
     private static string Age(TimeSpan age) => age.TotalMinutes < 1 ? $"{(int)age.TotalSeconds}s ago"

@@ -14,8 +14,18 @@ namespace EdgeOps.Reconciler.Apply;
 
 public sealed record ApplyOptions
 {
+    /// <summary>Kept for fleets that set it: fields owned by other managers are taken over by default now.</summary>
     public const string ForceConflictsAnnotation = "edgeops.io/force-conflicts";
     public const string RecreateAnnotation = "edgeops.io/recreate";
+
+    /// <summary>
+    /// Per-object opt-outs, on the object in Git or in the cluster (Flux: kustomize.toolkit.fluxcd.io/reconcile
+    /// and kustomize.toolkit.fluxcd.io/ssa): <c>disabled</c> — neither applied nor pruned;
+    /// <c>if-not-present</c> — created when absent, then left alone.
+    /// </summary>
+    public const string ReconcileAnnotation = "edgeops.io/reconcile";
+    public const string ReconcileDisabled = "disabled";
+    public const string ReconcileIfNotPresent = "if-not-present";
 
     public string FieldManager { get; init; } = "edgeops";
 
@@ -43,8 +53,13 @@ public sealed record ApplyResult(ChangeSet ChangeSet, Inventory Inventory);
 /// drifted is written; everything else is confirmed with a read. Objects that left the desired
 /// state are pruned if EdgeOps owns them; an object whose deletion fails stays in the inventory.
 /// </summary>
-public sealed class ApplyEngine(KubeApi api, InventoryStore store)
+public sealed class ApplyEngine(KubeApi api, InventoryStore store, TimeProvider? clock = null)
 {
+    /// <summary>The reason of a change that took back what another field manager changed.</summary>
+    public const string DriftReason = "drift corrected";
+
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     private static readonly ObjectIdentity CrdId = new("apiextensions.k8s.io", "v1", "CustomResourceDefinition", null, string.Empty);
 
     public async Task<ApplyResult> ApplyAsync(IReadOnlyList<RenderedObject> desired, ApplyOptions options, CancellationToken cancellationToken)
@@ -185,19 +200,32 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
         }
 
         var ns = resource.Namespaced ? item.Id.Namespace ?? "default" : null;
-        var drifted = false;
-        if (previous?.Hash == item.Hash)
+        var live = await api.GetAsync(resource, ns, item.Id.Name, cancellationToken).ConfigureAwait(false);
+        var mode = live is null ? item.Mode : Stricter(item.Mode, ReconcileMode(live));
+        if (mode == ApplyOptions.ReconcileDisabled)
         {
-            var live = await api.GetAsync(resource, ns, item.Id.Name, cancellationToken).ConfigureAwait(false);
-            if (live is not null && LiveComparer.Holds(item.Json, live))
+            return new ObjectChange(item.Id, ChangeAction.Unchanged, $"{ApplyOptions.ReconcileAnnotation}: {ApplyOptions.ReconcileDisabled}; left alone", item.Location);
+        }
+
+        if (live is not null && mode == ApplyOptions.ReconcileIfNotPresent)
+        {
+            return new ObjectChange(item.Id, ChangeAction.Unchanged, $"{ApplyOptions.ReconcileAnnotation}: {ApplyOptions.ReconcileIfNotPresent}; exists, left alone", item.Location);
+        }
+
+        string? drift = null;
+        if (live is not null && previous?.Hash == item.Hash)
+        {
+            if (LiveComparer.Holds(item.Json, live))
             {
                 return new ObjectChange(item.Id, ChangeAction.Unchanged, null, item.Location);
             }
 
-            drifted = true;
+            var managers = OtherManagers(live, options.FieldManager);
+            drift = managers.Count == 0 ? DriftReason : $"{DriftReason}: changed by {string.Join(", ", managers)}";
         }
 
-        var response = await api.ApplyAsync(resource, ns, item.Id.Name, item.Text, options.FieldManager, item.ForceConflicts, cancellationToken).ConfigureAwait(false);
+        // Git is the source of truth: fields another manager took (kubectl edit, another controller) are taken back.
+        var response = await api.ApplyAsync(resource, ns, item.Id.Name, item.Text, options.FieldManager, force: true, cancellationToken).ConfigureAwait(false);
         if (response.Status == HttpStatusCode.UnprocessableEntity && item.RecreateOnImmutable && response.Message.Contains("immutable", StringComparison.OrdinalIgnoreCase))
         {
             var deleted = await api.DeleteAsync(resource, ns, item.Id.Name, cancellationToken).ConfigureAwait(false);
@@ -207,7 +235,7 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
             }
 
             await WaitGoneAsync(resource, ns, item.Id.Name, options.StageTimeout, cancellationToken).ConfigureAwait(false);
-            response = await api.ApplyAsync(resource, ns, item.Id.Name, item.Text, options.FieldManager, item.ForceConflicts, cancellationToken).ConfigureAwait(false);
+            response = await api.ApplyAsync(resource, ns, item.Id.Name, item.Text, options.FieldManager, force: true, cancellationToken).ConfigureAwait(false);
             if (response.IsSuccess)
             {
                 return new ObjectChange(item.Id, ChangeAction.Configured, "recreated: an immutable field changed", item.Location);
@@ -217,12 +245,27 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
         return response.Status switch
         {
             HttpStatusCode.Created => new ObjectChange(item.Id, ChangeAction.Created, null, item.Location),
-            HttpStatusCode.OK => new ObjectChange(item.Id, ChangeAction.Configured, drifted ? "drift corrected" : null, item.Location),
-            HttpStatusCode.Conflict => new ObjectChange(item.Id, ChangeAction.Failed,
-                $"conflict with another field manager: {response.Message} (set annotation {ApplyOptions.ForceConflictsAnnotation}: \"true\" to take the fields over)", item.Location),
+            HttpStatusCode.OK => new ObjectChange(item.Id, ChangeAction.Configured, drift, item.Location),
             _ => new ObjectChange(item.Id, ChangeAction.Failed, $"{response.Reason}: {response.Message}", item.Location),
         };
     }
+
+    /// <summary>The opt-out an object carries, if any.</summary>
+    private static string? ReconcileMode(JsonObject live) => live["metadata"]?["annotations"]?[ApplyOptions.ReconcileAnnotation]?.ToString();
+
+    private static string? Stricter(string? a, string? b) =>
+        a == ApplyOptions.ReconcileDisabled || b == ApplyOptions.ReconcileDisabled ? ApplyOptions.ReconcileDisabled
+        : a == ApplyOptions.ReconcileIfNotPresent || b == ApplyOptions.ReconcileIfNotPresent ? ApplyOptions.ReconcileIfNotPresent
+        : null;
+
+    /// <summary>Field managers other than ours that own fields of a live object (who made the drift).</summary>
+    private static List<string> OtherManagers(JsonObject live, string ours) =>
+        [.. (live["metadata"]?["managedFields"] as JsonArray ?? [])
+            .OfType<JsonObject>()
+            .Where(m => m["manager"]?.ToString() is { } name && name != ours && m["operation"]?.ToString() == "Update" && m["subresource"] is null)
+            .Select(m => m["manager"]!.ToString())
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)];
 
     private async Task<ApiResource?> ResolveAsync(ObjectIdentity id, ApplyOptions options, CancellationToken cancellationToken)
     {
@@ -233,10 +276,10 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
         }
 
         // A kind from a CRD applied moments ago may take a little while to be served.
-        var deadline = DateTime.UtcNow + options.StageTimeout;
-        while (resource is null && DateTime.UtcNow < deadline)
+        var deadline = _clock.GetUtcNow() + options.StageTimeout;
+        while (resource is null && _clock.GetUtcNow() < deadline)
         {
-            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _clock, cancellationToken).ConfigureAwait(false);
             resource = await api.ResolveAsync(id.ApiVersion, id.Kind, cancellationToken).ConfigureAwait(false);
             if (resource is null && !await CrdExistsForAsync(id, cancellationToken).ConfigureAwait(false))
             {
@@ -262,7 +305,7 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
     private async Task<string?> WaitEstablishedAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var crds = await api.ResolveAsync(CrdId.ApiVersion, CrdId.Kind, cancellationToken).ConfigureAwait(false);
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = _clock.GetUtcNow() + timeout;
         while (true)
         {
             var live = crds is null ? null : await api.GetAsync(crds, null, name, cancellationToken).ConfigureAwait(false);
@@ -271,21 +314,21 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
                 return null;
             }
 
-            if (DateTime.UtcNow >= deadline)
+            if (_clock.GetUtcNow() >= deadline)
             {
                 return $"CRD {name} was not established within {DurationParser.Format(timeout)}";
             }
 
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _clock, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task WaitGoneAsync(ApiResource resource, string? ns, string name, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline && await api.GetAsync(resource, ns, name, cancellationToken).ConfigureAwait(false) is not null)
+        var deadline = _clock.GetUtcNow() + timeout;
+        while (_clock.GetUtcNow() < deadline && await api.GetAsync(resource, ns, name, cancellationToken).ConfigureAwait(false) is not null)
         {
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _clock, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -311,11 +354,72 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
             return new ObjectChange(id, ChangeAction.Unchanged, "left the desired state but is not owned by this fleet; kept");
         }
 
+        if (ReconcileMode(live) == ApplyOptions.ReconcileDisabled)
+        {
+            return new ObjectChange(id, ChangeAction.Unchanged, $"left the desired state but carries {ApplyOptions.ReconcileAnnotation}: {ApplyOptions.ReconcileDisabled}; kept");
+        }
+
+        if (id.Group.Length == 0 && id.Kind == "Namespace" && await ForeignObjectAsync(entry.Name, options.Fleet, cancellationToken).ConfigureAwait(false) is { } foreign)
+        {
+            // Deleting a namespace deletes everything in it: never while it holds what EdgeOps does not own.
+            return new ObjectChange(id, ChangeAction.Unchanged, $"left the desired state but holds {foreign}, which EdgeOps does not own; kept");
+        }
+
         var response = await api.DeleteAsync(resource, ns, entry.Name, cancellationToken).ConfigureAwait(false);
         return response.IsSuccess || response.Status == HttpStatusCode.NotFound
             ? new ObjectChange(id, ChangeAction.Deleted)
             : new ObjectChange(id, ChangeAction.Failed, $"delete failed: {response.Reason}: {response.Message}");
     }
+
+    /// <summary>
+    /// The first object in a namespace that is not EdgeOps's (no fleet label, or another fleet's), or
+    /// null when it holds only ours. Objects made by controllers for ours (owner references), and what
+    /// Kubernetes puts in every namespace, do not count. A kind the agent may not list counts as foreign.
+    /// </summary>
+    private async Task<string?> ForeignObjectAsync(string ns, string fleet, CancellationToken cancellationToken)
+    {
+        foreach (var resource in await api.NamespacedResourcesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (resource.Group.Length == 0 && resource.Kind is "Event" or "Endpoints" || resource is { Group: "events.k8s.io" } or { Group: "discovery.k8s.io" })
+            {
+                continue;
+            }
+
+            IReadOnlyList<JsonObject> items;
+            try
+            {
+                items = await api.ListAsync(resource, ns, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (KubeUnavailableException ex)
+            {
+                return $"{resource.Plural} it cannot list ({ex.Message})";
+            }
+
+            foreach (var item in items)
+            {
+                var metadata = item["metadata"];
+                var name = metadata?["name"]?.ToString() ?? string.Empty;
+                if (metadata?["labels"]?[FleetApi.FleetLabel]?.ToString() == fleet
+                    || metadata?["ownerReferences"] is JsonArray { Count: > 0 }
+                    || IsPutThereByKubernetes(resource.Kind, name, item))
+                {
+                    continue;
+                }
+
+                return $"{resource.Kind} {name}";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsPutThereByKubernetes(string kind, string name, JsonObject item) => kind switch
+    {
+        "ConfigMap" => name == "kube-root-ca.crt",
+        "ServiceAccount" => name == "default",
+        "Secret" => item["type"]?.ToString() == "kubernetes.io/service-account-token",
+        _ => false,
+    };
 
     private static PreparedObject Prepare(RenderedObject o)
     {
@@ -325,7 +429,7 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         var annotations = (o.Body["metadata"] as MappingNode)?["annotations"] as MappingNode;
         return new PreparedObject(o.Id, text, json, hash, o.Stage,
-            annotations?.GetString(ApplyOptions.ForceConflictsAnnotation) == "true",
+            annotations?.GetString(ApplyOptions.ReconcileAnnotation),
             annotations?.GetString(ApplyOptions.RecreateAnnotation) == "true",
             o.Body.Location);
     }
@@ -366,5 +470,5 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store)
         }
     }
 
-    private sealed record PreparedObject(ObjectIdentity Id, string Text, JsonObject Json, string Hash, int Stage, bool ForceConflicts, bool RecreateOnImmutable, SourceLocation Location);
+    private sealed record PreparedObject(ObjectIdentity Id, string Text, JsonObject Json, string Hash, int Stage, string? Mode, bool RecreateOnImmutable, SourceLocation Location);
 }

@@ -29,15 +29,17 @@ public sealed record HealthReport(ImmutableArray<ObjectHealth> Objects)
 /// Other kinds are ready once they exist. A Job that failed or a Ready condition False with a
 /// terminal reason fails at once; anything still progressing at the timeout fails with its reason.
 /// </summary>
-public sealed class HealthChecker(KubeApi api)
+public sealed class HealthChecker(KubeApi api, TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     public async Task<HealthReport> WaitAsync(IReadOnlyList<ObjectIdentity> objects, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = _clock.GetUtcNow() + timeout;
         while (true)
         {
             var report = await CheckAsync(objects, cancellationToken).ConfigureAwait(false);
-            if (report.Healthy || report.Objects.Any(o => o.Status == HealthStatus.Failed) || DateTime.UtcNow >= deadline)
+            if (report.Healthy || report.Objects.Any(o => o.Status == HealthStatus.Failed) || _clock.GetUtcNow() >= deadline)
             {
                 if (!report.Healthy && report.Objects.All(o => o.Status != HealthStatus.Failed))
                 {
@@ -50,7 +52,7 @@ public sealed class HealthChecker(KubeApi api)
                 return report;
             }
 
-            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _clock, cancellationToken).ConfigureAwait(false);
         }
     }
 

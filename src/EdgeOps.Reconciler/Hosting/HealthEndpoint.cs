@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using EdgeOps.Reconciler.Status;
 using Microsoft.Extensions.Hosting;
 
 namespace EdgeOps.Reconciler.Hosting;
@@ -25,19 +26,46 @@ public sealed class HealthEndpoint(ReconcilerMetrics metrics, string prefix) : B
                 return;
             }
 
-            var (status, body, type) = context.Request.Url?.AbsolutePath switch
+            try
             {
-                "/healthz" => (200, "ok\n", "text/plain"),
-                "/readyz" => metrics.Ready ? (200, "ready\n", "text/plain") : (503, "no revision applied yet\n", "text/plain"),
-                "/metrics" => (200, metrics.Render(), "text/plain; version=0.0.4"),
-                _ => (404, "not found\n", "text/plain"),
-            };
-            var bytes = Encoding.UTF8.GetBytes(body);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = type;
-            context.Response.ContentLength64 = bytes.Length;
-            await context.Response.OutputStream.WriteAsync(bytes, stoppingToken).ConfigureAwait(false);
-            context.Response.Close();
+                await AnswerAsync(context, stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpListenerException or IOException or OperationCanceledException)
+            {
+                // The scraper went away: nothing to answer.
+            }
+            finally
+            {
+                context.Response.Close();
+            }
         }
+    }
+
+    private async Task AnswerAsync(HttpListenerContext context, CancellationToken cancellationToken)
+    {
+        var response = context.Response;
+        if (context.Request.Url?.AbsolutePath == "/metrics")
+        {
+            response.StatusCode = 200;
+            response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            using var buffer = new MemoryStream();
+            await metrics.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            response.ContentLength64 = buffer.Length;
+            buffer.Position = 0;
+            await buffer.CopyToAsync(response.OutputStream, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var (status, body) = context.Request.Url?.AbsolutePath switch
+        {
+            "/healthz" => (200, "ok\n"),
+            "/readyz" => metrics.Ready ? (200, $"ready: {metrics.Readiness}\n") : (503, $"not ready: {metrics.Readiness}\n"),
+            _ => (404, "not found\n"),
+        };
+        var bytes = Encoding.UTF8.GetBytes(body);
+        response.StatusCode = status;
+        response.ContentType = "text/plain; charset=utf-8";
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
     }
 }

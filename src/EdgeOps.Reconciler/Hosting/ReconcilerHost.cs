@@ -1,5 +1,6 @@
 using EdgeOps.Reconciler.Kube;
 using EdgeOps.Reconciler.Pipeline;
+using EdgeOps.Reconciler.Status;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,9 +11,14 @@ namespace EdgeOps.Reconciler.Hosting;
 /// <summary>Runs the reconciler daemon on Microsoft.Extensions.Hosting until stopped.</summary>
 public static class ReconcilerHost
 {
-    public static async Task<int> RunAsync(ReconcilerOptions options, KubernetesClientConfiguration configuration, TimeSpan interval, TextWriter error, CancellationToken cancellationToken)
+    /// <summary>Exit code of a daemon stopped by a defect in a pass (EX_SOFTWARE).</summary>
+    public const int Crashed = 70;
+
+    public static async Task<int> RunAsync(ReconcilerOptions options, KubernetesClientConfiguration configuration, TimeSpan interval, CancellationToken cancellationToken)
     {
         using var held = StateLock.Acquire(options.StateDirectory);
+        var metrics = new ReconcilerMetrics();
+        options = options with { Metrics = metrics };
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -24,14 +30,14 @@ public static class ReconcilerHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(_ => new KubeApi(configuration));
-        builder.Services.AddSingleton<ReconcilerMetrics>();
-        builder.Services.AddHostedService(sp => new ReconcilerService(options, sp.GetRequiredService<KubeApi>(), sp.GetRequiredService<ReconcilerMetrics>(), interval,
-            sp.GetRequiredService<ILogger<ReconcilerService>>()));
+        builder.Services.AddSingleton(metrics);
+        builder.Services.AddSingleton(sp => new ReconcilerService(options, sp.GetRequiredService<KubeApi>(), interval,
+            sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ReconcilerService>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcilerService>());
         var prefix = Environment.GetEnvironmentVariable("EDGEOPS_METRICS_PREFIX") ?? "http://127.0.0.1:9464/";
-        builder.Services.AddHostedService(sp => new HealthEndpoint(sp.GetRequiredService<ReconcilerMetrics>(), prefix));
+        builder.Services.AddHostedService(sp => new HealthEndpoint(metrics, prefix));
         using var host = builder.Build();
         await host.RunAsync(cancellationToken).ConfigureAwait(false);
-        _ = error;
-        return 0;
+        return host.Services.GetRequiredService<ReconcilerService>().Fault is null ? 0 : Crashed;
     }
 }

@@ -7,54 +7,73 @@ namespace EdgeOps.Reconciler.Hosting;
 
 /// <summary>
 /// The reconciler as a daemon: a pass, then a wait of the interval with ±10% jitter (so a fleet
-/// does not poll in step), or after a failure an exponential backoff from 10 s up to the interval.
-/// Stopping (SIGTERM) cancels the wait; a pass in flight is cancelled between steps, and its journal
-/// makes the next start finish or undo it.
+/// does not poll in step), after a failure an exponential backoff from 10 s up to the interval, and
+/// after a step asked to requeue, the time it named (waiting is not failure). Stopping (SIGTERM)
+/// cancels the wait, cancels a pass in flight between steps (its journal makes the next start finish
+/// or undo it) and releases the cluster lease. A pass that crashes (a defect) stops the daemon with a
+/// non-zero exit, after its status was written.
 /// </summary>
 public sealed partial class ReconcilerService(
     ReconcilerOptions options,
     KubeApi api,
-    ReconcilerMetrics metrics,
     TimeSpan interval,
+    IHostApplicationLifetime lifetime,
     ILogger<ReconcilerService> logger) : BackgroundService
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(10);
+
+    /// <summary>The defect that stopped the daemon, if one did.</summary>
+    public Exception? Fault { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reconciler = new Pipeline.Reconciler(options, api);
         var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            PassResult? result = null;
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                result = await reconciler.RunOnceAsync(stoppingToken).ConfigureAwait(false);
-                metrics.Record(result);
+                PassResult result;
+                try
+                {
+                    result = await reconciler.RunOnceAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    Fault = ex;
+                    PassCrashed(logger, ex.GetType().Name, ex.Message, ex);
+                    lifetime.StopApplication();
+                    return;
+                }
+
                 failures = result.Succeeded ? 0 : failures + 1;
                 PassFinished(logger, result.Outcome, result.AppliedRevision ?? "-", result.AttemptedRevision ?? "-", result.Report.DurationSeconds, result.Message);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is KubeUnavailableException or IOException or InvalidDataException or LibGit2Sharp.LibGit2SharpException)
-            {
-                failures++;
-                metrics.RecordFailure();
-                PassError(logger, ex.Message);
-            }
+                foreach (var failed in result.Report.FailedObjects)
+                {
+                    ObjectFailed(logger, failed.Object, failed.Location ?? "-", failed.Reason);
+                }
 
-            var delay = failures == 0 ? Jitter(interval) : Backoff(failures);
-            NextPass(logger, delay.TotalSeconds);
-            try
-            {
-                await Task.Delay(delay, options.Clock, stoppingToken).ConfigureAwait(false);
+                var delay = result.RequeueAfter ?? (failures == 0 ? Jitter(interval) : Backoff(failures));
+                NextPass(logger, delay.TotalSeconds);
+                try
+                {
+                    await Task.Delay(delay, options.Clock, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        finally
+        {
+            using var release = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await reconciler.ReleaseAsync(release.Token).ConfigureAwait(false);
+            LeaseReleased(logger);
         }
     }
 
@@ -69,9 +88,15 @@ public sealed partial class ReconcilerService(
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "pass {Outcome}: applied={Applied} attempted={Attempted} duration={DurationSeconds:0.00}s: {Message}")]
     private static partial void PassFinished(ILogger logger, PassOutcome outcome, string applied, string attempted, double durationSeconds, string message);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "pass failed: {Reason}")]
-    private static partial void PassError(ILogger logger, string reason);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Critical, Message = "pass crashed ({Type}): {Reason}; stopping")]
+    private static partial void PassCrashed(ILogger logger, string type, string reason, Exception exception);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "next pass in {Seconds:0}s")]
     private static partial void NextPass(ILogger logger, double seconds);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "object {Object} failed ({Location}): {Reason}")]
+    private static partial void ObjectFailed(ILogger logger, string @object, string location, string reason);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "cluster lease released")]
+    private static partial void LeaseReleased(ILogger logger);
 }

@@ -125,6 +125,48 @@ public sealed class KubeApi : IDisposable
         }
     }
 
+    /// <summary>Every namespaced kind the server serves that can be listed (preferred version of each group).</summary>
+    public async Task<IReadOnlyList<ApiResource>> NamespacedResourcesAsync(CancellationToken cancellationToken)
+    {
+        var versions = new List<string> { "v1" };
+        var groups = await SendAsync(HttpMethod.Get, "/apis", null, null, cancellationToken).ConfigureAwait(false);
+        EnsureSuccess(groups, "discover API groups");
+        foreach (var group in groups.Body?["groups"]?.AsArray() ?? [])
+        {
+            if (group?["preferredVersion"]?["groupVersion"]?.GetValue<string>() is { } preferred)
+            {
+                versions.Add(preferred);
+            }
+        }
+
+        var resources = new List<ApiResource>();
+        foreach (var version in versions)
+        {
+            var path = version.Contains('/', StringComparison.Ordinal) ? $"/apis/{version}" : $"/api/{version}";
+            var response = await SendAsync(HttpMethod.Get, path, null, null, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccess)
+            {
+                continue; // an aggregated API that is down: nothing to list there
+            }
+
+            var slash = version.IndexOf('/', StringComparison.Ordinal);
+            foreach (var item in response.Body?["resources"]?.AsArray() ?? [])
+            {
+                var name = item?["name"]?.GetValue<string>();
+                var kind = item?["kind"]?.GetValue<string>();
+                var verbs = item?["verbs"]?.AsArray().Select(v => v?.GetValue<string>()).ToList() ?? [];
+                if (name is null || kind is null || name.Contains('/', StringComparison.Ordinal) || item!["namespaced"]?.GetValue<bool>() != true || !verbs.Contains("list"))
+                {
+                    continue;
+                }
+
+                resources.Add(new ApiResource(slash < 0 ? string.Empty : version[..slash], slash < 0 ? version : version[(slash + 1)..], kind, name, Namespaced: true));
+            }
+        }
+
+        return resources;
+    }
+
     private async Task DiscoverAsync(string apiVersion, CancellationToken cancellationToken)
     {
         var path = apiVersion.Contains('/', StringComparison.Ordinal) ? $"/apis/{apiVersion}" : $"/api/{apiVersion}";

@@ -4,7 +4,8 @@ using LibGit2Sharp;
 namespace EdgeOps.Reconciler.Source;
 
 /// <summary>The outcome of a sync: the head the repository's branch points at, and whether the remote answered.</summary>
-public sealed record SourceState(string? Revision, bool Online, string? Error)
+/// <param name="Missing">The remote answered that the repository or the branch does not exist: a configuration error, not an outage.</param>
+public sealed record SourceState(string? Revision, bool Online, string? Error, bool Missing = false)
 {
     public bool HasRevision => Revision is not null;
 }
@@ -41,6 +42,11 @@ public sealed partial class GitSource(GitSourceOptions options)
         }
         catch (LibGit2SharpException ex)
         {
+            if (NotFound(ex.Message))
+            {
+                return new SourceState(SafeHead(), Online: true, $"the repository {DisplayUrl} does not exist (the server says: {Redact(ex.Message)}); check --repo", Missing: true);
+            }
+
             if (!RemoteReachable())
             {
                 return new SourceState(SafeHead(), Online: false, $"cannot reach {DisplayUrl}: {Redact(ex.Message)}");
@@ -60,9 +66,23 @@ public sealed partial class GitSource(GitSourceOptions options)
 
         var head = SafeHead();
         return head is null
-            ? new SourceState(null, Online: true, $"branch '{options.Branch}' does not exist on {DisplayUrl}")
+            ? new SourceState(null, Online: true, options.Branch is null
+                ? $"{DisplayUrl} has no default branch (an empty repository?); name one with --branch"
+                : $"branch '{options.Branch}' does not exist on {DisplayUrl}; check --branch (leave it out to follow the default branch)", Missing: true)
             : new SourceState(head, Online: true, null);
     }
+
+    /// <summary>Whether a server's answer means "no such repository" (HTTP 404, git daemon's refusal, a path that is no repository).</summary>
+    private static bool NotFound(string message) =>
+        message.Contains("404", StringComparison.Ordinal)
+        || message.Contains("not exported", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("repository not found", StringComparison.OrdinalIgnoreCase)
+        || message.Contains("could not find repository", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The branch followed: the one named, else the default branch the clone recorded from the remote's HEAD.</summary>
+    private string? BranchRef(Repository repository) =>
+        options.Branch is { } branch ? $"refs/heads/{branch}"
+        : repository.Refs.Head is SymbolicReference head ? head.TargetIdentifier : null;
 
     /// <summary>Every branch, and the notes (Sigstore bundles of signed revisions live in refs/notes/edgeops-signatures).</summary>
     private static readonly string[] RefSpecs = ["+refs/heads/*:refs/heads/*", "+refs/notes/*:refs/notes/*"];
@@ -119,7 +139,9 @@ public sealed partial class GitSource(GitSourceOptions options)
     public string? Head()
     {
         using var repository = OpenCache();
-        return repository?.Refs[$"refs/heads/{options.Branch}"]?.ResolveToDirectReference()?.TargetIdentifier;
+        return repository is not null && BranchRef(repository) is { } branch
+            ? repository.Refs[branch]?.ResolveToDirectReference()?.TargetIdentifier
+            : null;
     }
 
     /// <summary>
@@ -190,7 +212,7 @@ public sealed partial class GitSource(GitSourceOptions options)
         try
         {
             _ = repository.Refs.Head?.TargetIdentifier;
-            var branch = repository.Refs[$"refs/heads/{options.Branch}"];
+            var branch = BranchRef(repository) is { } name ? repository.Refs[name] : null;
             if (branch is null)
             {
                 return true; // nothing fetched for it (yet, or any more): not damage

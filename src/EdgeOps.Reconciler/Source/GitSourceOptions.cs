@@ -6,7 +6,8 @@ public sealed record GitSourceOptions
     /// <summary>A path, file://, git:// or http(s):// URL.</summary>
     public required string Url { get; init; }
 
-    public string Branch { get; init; } = "main";
+    /// <summary>The branch to follow; null follows the remote's default branch (its HEAD).</summary>
+    public string? Branch { get; init; }
 
     /// <summary>The local cache (a bare clone) that survives restarts.</summary>
     public required string CacheDirectory { get; init; }

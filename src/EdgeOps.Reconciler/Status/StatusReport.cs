@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EdgeOps.Reconciler.Apply;
+using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Transactions;
 
 namespace EdgeOps.Reconciler.Status;
@@ -39,6 +41,9 @@ public sealed record StatusReport
 
     public ImmutableArray<FailedObject> FailedObjects { get; init; } = [];
 
+    /// <summary>Objects whose drift (changes by other field managers) this pass took back, with who made them.</summary>
+    public ImmutableArray<string> DriftCorrected { get; init; } = [];
+
     public IReadOnlyDictionary<string, int> Counts { get; init; } = new Dictionary<string, int>();
 
     public double DurationSeconds { get; init; }
@@ -51,17 +56,84 @@ public sealed record StatusReport
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
+    /// <summary>The report of a pass: conditions as Flux writes them (Ready, Reconciling, Stalled).</summary>
+    public static StatusReport For(
+        string cluster,
+        string repository,
+        ReconcilerState state,
+        string outcome,
+        string message,
+        string? attempted,
+        IReadOnlyList<string> violations,
+        IReadOnlyList<FailedObject> failed,
+        ChangeSet? changes,
+        double durationSeconds,
+        DateTimeOffset time,
+        IReadOnlyList<string> drift)
+    {
+        var ok = outcome is nameof(PassOutcome.Applied) or nameof(PassOutcome.Unchanged) && failed.Count == 0;
+        var waiting = outcome is nameof(PassOutcome.Waiting);
+        var stalled = outcome is nameof(PassOutcome.Invalid) or nameof(PassOutcome.Refused);
+        return new StatusReport
+        {
+            Cluster = cluster,
+            Repository = repository,
+            AppliedRevision = state.AppliedRevision,
+            LastAttemptedRevision = attempted,
+            Outcome = outcome,
+            Message = message,
+            Conditions =
+            [
+                new StatusCondition("Ready", (ok || waiting) && state.OfflineSince is null && state.AppliedRevision is not null ? "True" : "False", outcome, message),
+                new StatusCondition("Reconciling", waiting ? "True" : "False", waiting ? "Waiting" : "PassFinished", message),
+                new StatusCondition("Stalled", stalled ? "True" : "False", stalled ? outcome : "None", stalled ? message : string.Empty),
+            ],
+            Violations = [.. violations],
+            FailedObjects = [.. failed],
+            DriftCorrected = [.. drift],
+            Counts = changes is null ? new Dictionary<string, int>() : Enum.GetValues<ChangeAction>().ToDictionary(a => a.ToString().ToLowerInvariant(), changes.Count),
+            DurationSeconds = durationSeconds,
+            Time = time,
+            LastSuccessfulSync = state.LastSuccessfulSync,
+            OfflineSince = state.OfflineSince,
+        };
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>Reads a report; null when the file is not a status report at all (another JSON file).</summary>
+    /// <exception cref="InvalidDataException">The file claims to be a report but cannot be read as one.</exception>
     public static StatusReport? Read(string path)
     {
+        string text;
         try
         {
-            return JsonSerializer.Deserialize<StatusReport>(File.ReadAllText(path), Json);
+            text = File.ReadAllText(path);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return null;
+            throw new InvalidDataException($"{path}: cannot read the status report: {ex.Message}", ex);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("schema", out var schema)
+                || schema.ValueKind != JsonValueKind.String
+                || schema.GetString() != Schema)
+            {
+                return null;
+            }
+
+            var report = JsonSerializer.Deserialize<StatusReport>(text, Json);
+            return report is { Cluster: not null, Outcome: not null }
+                ? report
+                : throw new InvalidDataException($"{path}: the status report lacks its cluster or outcome");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path}: the status report is malformed: {ex.Message}", ex);
         }
     }
 

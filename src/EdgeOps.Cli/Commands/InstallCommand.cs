@@ -1,0 +1,313 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using EdgeOps.Fleet.Loading;
+using EdgeOps.Fleet.Sources;
+
+namespace EdgeOps.Cli.Commands;
+
+/// <summary>
+/// <c>edgeops install --export</c>: the manifests that run the agent in one cluster — Namespace,
+/// ServiceAccount, RBAC for exactly what the agent does, the state volume, the Deployment and, with
+/// --allowed-signers, the signers Secret — as <c>flux install --export</c> prints Flux's. Pipe them to
+/// <c>kubectl apply -f -</c> or commit them; deploy/reconciler.yaml is this output for the example cluster.
+/// </summary>
+internal static class InstallCommand
+{
+    public const string DefaultImage = "ghcr.io/edgeops/edgeops:0.1.0";
+
+    public static Command Create(CliContext context)
+    {
+        var cluster = new Option<string>("--cluster") { Description = "This cluster's name in the fleet", Required = true };
+        var repo = new Option<string>("--repo") { Description = "The fleet repo URL the agent pulls", Required = true };
+        var branch = new Option<string?>("--branch") { Description = "Branch to follow (default: the repository's default branch)" };
+        var signers = new Option<string?>("--allowed-signers") { Description = "git allowed_signers file: shipped as a Secret, and the agent applies only commits signed by these keys" };
+        var image = new Option<string>("--image") { Description = "The agent's image", DefaultValueFactory = _ => DefaultImage };
+        var ns = new Option<string>("--namespace") { Description = "The agent's namespace", DefaultValueFactory = _ => "edgeops-system" };
+        var interval = new Option<string>("--interval") { Description = "Time between passes", DefaultValueFactory = _ => "5m" };
+        var export = new Option<bool>("--export") { Description = "Print the manifests (required: apply them with kubectl apply -f -)" };
+        var command = new Command("install", "Print the manifests that install the agent in a cluster")
+        {
+            cluster, repo, branch, signers, image, ns, interval, export,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!parse.GetValue(export))
+            {
+                throw new FleetSourceException("install prints manifests: add --export and apply them, e.g. 'edgeops install … --export | kubectl apply -f -'");
+            }
+
+            var name = parse.GetValue(cluster)!;
+            if (!Names.IsDnsLabel(name))
+            {
+                throw new FleetSourceException($"--cluster '{name}' is not a valid cluster name (a DNS-1123 label)");
+            }
+
+            var every = ReconcileCommand.ParseDuration(parse.GetValue(interval)!);
+            string? signersText = null;
+            if (parse.GetValue(signers) is { } file)
+            {
+                signersText = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
+            }
+
+            var manifests = Manifests(new InstallSettings(name, parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(image)!, parse.GetValue(ns)!, every, signersText));
+            await context.Out.WriteAsync(manifests).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    internal sealed record InstallSettings(string Cluster, string Repo, string? Branch, string Image, string Namespace, TimeSpan Interval, string? AllowedSigners);
+
+    internal static string Manifests(InstallSettings s)
+    {
+        var ns = Q(s.Namespace);
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"""
+            # The EdgeOps agent for cluster {s.Cluster}: edgeops install --export (deploy/reconciler.yaml is this
+            # output for the example cluster). For a private repo, create the Secret edgeops-git-credentials
+            # (key: credentials, a token or user:password) in {s.Namespace}.
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: {ns}
+              labels:
+                pod-security.kubernetes.io/enforce: restricted
+            ---
+            apiVersion: v1
+            kind: ServiceAccount
+            metadata:
+              name: edgeops-reconciler
+              namespace: {ns}
+            ---
+            # In its own namespace the agent keeps its inventory and status ConfigMaps, holds the cluster lease
+            # (one agent per cluster) and records Events on its status.
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata:
+              name: edgeops-reconciler-state
+              namespace: {ns}
+            rules:
+              - apiGroups: [""]
+                resources: [configmaps]
+                verbs: [get, list, create, patch, update]
+              - apiGroups: [coordination.k8s.io]
+                resources: [leases]
+                verbs: [get, create, update]
+              - apiGroups: [""]
+                resources: [events]
+                verbs: [create, patch]
+              - apiGroups: [events.k8s.io]
+                resources: [events]
+                verbs: [create, patch]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata:
+              name: edgeops-reconciler-state
+              namespace: {ns}
+            roleRef:
+              apiGroup: rbac.authorization.k8s.io
+              kind: Role
+              name: edgeops-reconciler-state
+            subjects:
+              - kind: ServiceAccount
+                name: edgeops-reconciler
+                namespace: {ns}
+            ---
+            # What it applies: the kinds the fleet ships (here those of the example fleet: workloads, config,
+            # services, CRDs and their resources, Akri configurations). A fleet that ships other kinds adds
+            # them here. get/list on everything it applies lets it check live state and, before pruning a
+            # namespace, that the namespace holds nothing EdgeOps does not own.
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata:
+              name: edgeops-reconciler
+            rules:
+              - apiGroups: [""]
+                resources: [namespaces, configmaps, services, serviceaccounts, persistentvolumeclaims, pods, secrets]
+                verbs: [get, list, create, patch, update, delete]
+              - apiGroups: [apps]
+                resources: [deployments, statefulsets, daemonsets, replicasets]
+                verbs: [get, list, create, patch, update, delete]
+              - apiGroups: [batch]
+                resources: [jobs, cronjobs]
+                verbs: [get, list, create, patch, update, delete]
+              - apiGroups: [apiextensions.k8s.io]
+                resources: [customresourcedefinitions]
+                verbs: [get, list, create, patch, update, delete]
+              - apiGroups: [akri.sh, orchard.pomona.io]
+                resources: ["*"]
+                verbs: [get, list, create, patch, update, delete]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRoleBinding
+            metadata:
+              name: edgeops-reconciler
+            roleRef:
+              apiGroup: rbac.authorization.k8s.io
+              kind: ClusterRole
+              name: edgeops-reconciler
+            subjects:
+              - kind: ServiceAccount
+                name: edgeops-reconciler
+                namespace: {ns}
+            ---
+            # The repo cache, the transaction journal, the install ID and the status report survive restarts here.
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata:
+              name: edgeops-state
+              namespace: {ns}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources:
+                requests:
+                  storage: 512Mi
+            ---
+
+            """);
+        if (s.AllowedSigners is { } signers)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"""
+                # Who may sign the commits the agent applies (pinned from outside the repo).
+                apiVersion: v1
+                kind: Secret
+                metadata:
+                  name: edgeops-allowed-signers
+                  namespace: {ns}
+                stringData:
+                  allowed_signers: {Q(signers)}
+                ---
+
+                """);
+        }
+
+        var args = new List<string>
+        {
+            "reconcile",
+            $"--repo={s.Repo}",
+            "--cluster=$(CLUSTER_NAME)",
+            $"--namespace={s.Namespace}",
+            "--state-dir=/var/lib/edgeops",
+            $"--interval={Fleet.Model.DurationParser.Format(s.Interval)}",
+            "--credentials-file=/etc/edgeops/git/credentials",
+        };
+        if (s.Branch is { } branch)
+        {
+            args.Add($"--branch={branch}");
+        }
+
+        if (s.AllowedSigners is not null)
+        {
+            args.Add("--allowed-signers=/etc/edgeops/trust/allowed_signers");
+        }
+
+        var argLines = string.Concat(args.Select(a => $"            - {Q(a)}\n"));
+        text.Append(CultureInfo.InvariantCulture, $"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: edgeops-reconciler
+              namespace: {ns}
+            spec:
+              replicas: 1
+              strategy:
+                type: Recreate   # never two agents on one state volume
+              selector:
+                matchLabels:
+                  app.kubernetes.io/name: edgeops-reconciler
+              template:
+                metadata:
+                  labels:
+                    app.kubernetes.io/name: edgeops-reconciler
+                spec:
+                  serviceAccountName: edgeops-reconciler
+                  terminationGracePeriodSeconds: 60   # time to finish a step and release the cluster lease
+                  securityContext:
+                    runAsNonRoot: true
+                    runAsUser: 65532
+                    fsGroup: 65532
+                    seccompProfile:
+                      type: RuntimeDefault
+                  containers:
+                    - name: reconciler
+                      image: {Q(s.Image)}
+                      args:
+            {argLines}          env:
+                        - name: CLUSTER_NAME
+                          value: {Q(s.Cluster)}
+                        - name: POD_NAME
+                          valueFrom:
+                            fieldRef:
+                              fieldPath: metadata.name
+                        - name: EDGEOPS_METRICS_PREFIX
+                          value: "http://+:9464/"
+                        - name: DOTNET_gcServer
+                          value: "0"
+                      ports:
+                        - name: metrics
+                          containerPort: 9464
+                      livenessProbe:
+                        httpGet:
+                          path: /healthz
+                          port: metrics
+                        periodSeconds: 30
+                      readinessProbe:
+                        httpGet:
+                          path: /readyz
+                          port: metrics
+                        periodSeconds: 15
+                      resources:
+                        requests:
+                          cpu: 20m
+                          memory: 64Mi
+                        limits:
+                          cpu: 500m
+                          memory: 256Mi
+                      securityContext:
+                        allowPrivilegeEscalation: false
+                        readOnlyRootFilesystem: true
+                        capabilities:
+                          drop: [ALL]
+                      volumeMounts:
+                        - name: state
+                          mountPath: /var/lib/edgeops
+                        - name: git-credentials
+                          mountPath: /etc/edgeops/git
+                          readOnly: true
+                        - name: tmp
+                          mountPath: /tmp
+
+            """);
+        if (s.AllowedSigners is not null)
+        {
+            text.Append("            - name: allowed-signers\n              mountPath: /etc/edgeops/trust\n              readOnly: true\n");
+        }
+
+        text.Append("""
+                  volumes:
+                    - name: state
+                      persistentVolumeClaim:
+                        claimName: edgeops-state
+                    - name: git-credentials
+                      secret:
+                        secretName: edgeops-git-credentials
+                        optional: true
+                    - name: tmp
+                      emptyDir: {}
+
+            """);
+        if (s.AllowedSigners is not null)
+        {
+            text.Append("        - name: allowed-signers\n          secret:\n            secretName: edgeops-allowed-signers\n");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>A YAML double-quoted scalar (JSON string syntax is valid YAML).</summary>
+    private static string Q(string value) => $"\"{JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)}\"";
+}

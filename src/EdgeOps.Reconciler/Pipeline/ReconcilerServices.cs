@@ -1,0 +1,61 @@
+using EdgeOps.Reconciler.Apply;
+using EdgeOps.Reconciler.Health;
+using EdgeOps.Reconciler.Kube;
+using EdgeOps.Reconciler.Source;
+using EdgeOps.Reconciler.Status;
+using EdgeOps.Reconciler.Transactions;
+
+namespace EdgeOps.Reconciler.Pipeline;
+
+/// <summary>What the steps of a pass work with: the options and the agent's long-lived parts, built once per agent.</summary>
+public sealed class ReconcilerServices
+{
+    public ReconcilerServices(ReconcilerOptions options, KubeApi api)
+    {
+        Options = options;
+        Api = api;
+        Git = new GitSource(options.Source);
+        Journal = new Journal(options.StateDirectory);
+        Engine = new ApplyEngine(api, new InventoryStore(api, options.Namespace), options.Clock);
+        Health = new HealthChecker(api, options.Clock);
+        Renderer = new RevisionRenderer(options, Git);
+        var identity = options.Identity ?? $"{options.Cluster}/{ClusterLease.InstallId(options.StateDirectory)}";
+        Lease = new ClusterLease(api, options.Namespace, identity, options.DisplayName, options.LeaseDuration, options.Clock);
+        Publisher = new StatusPublisher(api, options.Namespace, identity);
+        Publisher.Seed(PreviousReport(options.StateDirectory));
+        Transactions = new TransactionRunner(this);
+    }
+
+    public ReconcilerOptions Options { get; }
+
+    public KubeApi Api { get; }
+
+    public GitSource Git { get; }
+
+    public Journal Journal { get; }
+
+    public ApplyEngine Engine { get; }
+
+    public HealthChecker Health { get; }
+
+    public RevisionRenderer Renderer { get; }
+
+    public ClusterLease Lease { get; }
+
+    public StatusPublisher Publisher { get; }
+
+    public TransactionRunner Transactions { get; }
+
+    private static StatusReport? PreviousReport(string directory)
+    {
+        try
+        {
+            var path = Path.Combine(directory, "status.json");
+            return File.Exists(path) ? StatusReport.Read(path) : null;
+        }
+        catch (InvalidDataException)
+        {
+            return null; // rewritten by the next pass
+        }
+    }
+}

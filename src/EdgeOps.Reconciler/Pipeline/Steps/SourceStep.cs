@@ -1,0 +1,29 @@
+namespace EdgeOps.Reconciler.Pipeline.Steps;
+
+/// <summary>
+/// Fetches the fleet repo into the cache (rebuilding a damaged cache first). Unreachable: the cached
+/// head is used and the pass reports offline. A repository or branch that the remote says does not
+/// exist is a configuration error, not an outage: the pass is refused with that message.
+/// </summary>
+public sealed class SourceStep : IReconcileStep
+{
+    public string Name => "source";
+
+    public Task<StepResult> RunAsync(PassContext pass, CancellationToken cancellationToken)
+    {
+        var now = pass.Options.Clock.GetUtcNow();
+        var sync = pass.Services.Git.Sync();
+        pass.Sync = sync;
+        pass.Save(sync.Online
+            ? pass.State with { OfflineSince = null, LastSuccessfulSync = now }
+            : pass.State with { OfflineSince = pass.State.OfflineSince ?? now });
+        if (sync.Missing)
+        {
+            return Task.FromResult(StepResult.Stop(PassOutcome.Refused, sync.Error!));
+        }
+
+        return Task.FromResult(sync.Revision is null
+            ? StepResult.Stop(PassOutcome.Offline, sync.Error ?? "no revision")
+            : StepResult.Next);
+    }
+}
