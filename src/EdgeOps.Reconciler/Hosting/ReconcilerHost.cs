@@ -37,7 +37,8 @@ public static class ReconcilerHost
         var prefix = Environment.GetEnvironmentVariable("EDGEOPS_METRICS_PREFIX") ?? "http://127.0.0.1:9464/";
         builder.Services.AddHostedService(sp => new HealthEndpoint(metrics, prefix));
         using var host = builder.Build();
+        var service = host.Services.GetRequiredService<ReconcilerService>();
         await host.RunAsync(cancellationToken).ConfigureAwait(false);
-        return host.Services.GetRequiredService<ReconcilerService>().Fault is null ? 0 : Crashed;
+        return service.Fault is null ? 0 : Crashed;
     }
 }

@@ -46,6 +46,9 @@ public sealed class ReconcilerServices
 
     public TransactionRunner Transactions { get; }
 
+    /// <summary>Whether this agent has checked its repo cache deeply since it started.</summary>
+    public bool StartupChecked { get; set; }
+
     private static StatusReport? PreviousReport(string directory)
     {
         try

@@ -34,8 +34,18 @@ public sealed partial class GitSource(GitSourceOptions options)
     public string DisplayUrl => Redact(options.Url);
 
     /// <summary>Clones or fetches; on failure keeps what the cache already has.</summary>
-    public SourceState Sync()
+    /// <param name="deepCheck">
+    /// First read every object of the cached head and of <paramref name="needed"/> — revisions taken from
+    /// this cache before, which it must still hold (at start-up, before crash recovery reads them): a cache
+    /// damaged by power loss is rebuilt before anything relies on it.
+    /// </param>
+    public SourceState Sync(bool deepCheck = false, IEnumerable<string?>? needed = null)
     {
+        if (deepCheck && !DeepReadable(needed ?? []))
+        {
+            DeleteCache();
+        }
+
         try
         {
             FetchOrClone();
@@ -72,17 +82,26 @@ public sealed partial class GitSource(GitSourceOptions options)
             : new SourceState(head, Online: true, null);
     }
 
-    /// <summary>Whether a server's answer means "no such repository" (HTTP 404, git daemon's refusal, a path that is no repository).</summary>
+    /// <summary>
+    /// Whether a server's answer means "no such repository" (HTTP 404, git daemon's refusal). A local path
+    /// that has gone is taken for an outage instead: at the edge it is most often a medium not mounted yet.
+    /// </summary>
     private static bool NotFound(string message) =>
         message.Contains("404", StringComparison.Ordinal)
         || message.Contains("not exported", StringComparison.OrdinalIgnoreCase)
-        || message.Contains("repository not found", StringComparison.OrdinalIgnoreCase)
-        || message.Contains("could not find repository", StringComparison.OrdinalIgnoreCase);
+        || message.Contains("repository not found", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The branch followed: the one named, else the default branch the clone recorded from the remote's HEAD.</summary>
     private string? BranchRef(Repository repository) =>
         options.Branch is { } branch ? $"refs/heads/{branch}"
         : repository.Refs.Head is SymbolicReference head ? head.TargetIdentifier : null;
+
+    /// <summary>Throws the cache away and clones it again: for a cache that cannot serve a revision it served before.</summary>
+    public SourceState Rebuild()
+    {
+        DeleteCache();
+        return Sync();
+    }
 
     /// <summary>Every branch, and the notes (Sigstore bundles of signed revisions live in refs/notes/edgeops-signatures).</summary>
     private static readonly string[] RefSpecs = ["+refs/heads/*:refs/heads/*", "+refs/notes/*:refs/notes/*"];
@@ -204,6 +223,60 @@ public sealed partial class GitSource(GitSourceOptions options)
         // Corrupt or half-written: rebuild from scratch.
         Directory.Delete(options.CacheDirectory, recursive: true);
         return null;
+    }
+
+    /// <summary>Whether every tree and blob of the branch head and of the given revisions that the cache has can be read.</summary>
+    private bool DeepReadable(IEnumerable<string?> revisions)
+    {
+        using var repository = OpenCache();
+        if (repository is null)
+        {
+            return true; // nothing cached: cloned afresh anyway
+        }
+
+        try
+        {
+            var commits = new List<Commit>();
+            if (BranchRef(repository) is { } name && repository.Refs[name]?.ResolveToDirectReference()?.TargetIdentifier is { } head)
+            {
+                commits.Add(repository.Lookup<Commit>(head) ?? throw new LibGit2SharpException($"head {head} is missing"));
+            }
+
+            foreach (var revision in revisions.OfType<string>().Distinct(StringComparer.Ordinal))
+            {
+                // A revision the agent applied or was applying came from this cache: missing means damaged.
+                commits.Add(repository.Lookup<Commit>(revision) ?? throw new LibGit2SharpException($"revision {revision} is missing"));
+            }
+
+            var seen = new HashSet<ObjectId>();
+            var pending = new Stack<Tree>(commits.Select(c => c.Tree));
+            while (pending.Count > 0)
+            {
+                foreach (var entry in pending.Pop())
+                {
+                    if (!seen.Add(entry.Target.Id))
+                    {
+                        continue;
+                    }
+
+                    switch (entry.Target)
+                    {
+                        case Tree tree:
+                            pending.Push(tree);
+                            break;
+                        case Blob blob:
+                            _ = repository.ObjectDatabase.RetrieveObjectMetadata(blob.Id).Size;
+                            break;
+                    }
+                }
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is LibGit2SharpException or NullReferenceException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Whether the cache's refs and the branch's commit and tree can be read (a damaged cache cannot).</summary>

@@ -56,7 +56,7 @@ public sealed class ApplyScenarioTests(KubeServerFixture fixture)
 
     [Fact]
     [Trait("Category", "RealCluster")]
-    public async Task Apply_FieldOwnedByAnotherManager_IsAConflictUnlessForced()
+    public async Task Apply_FieldOwnedByAnotherManager_IsTakenBack_AsGitIsTheSourceOfTruth()
     {
         using var test = new KubeTestContext(fixture.Server);
         var manifest = "apiVersion: v1\nkind: Namespace\nmetadata: {name: conflict-${n}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: shared, namespace: conflict-${n}}\ndata: {level: info}\n";
@@ -68,17 +68,13 @@ public sealed class ApplyScenarioTests(KubeServerFixture fixture)
         Assert.True(other.IsSuccess, other.Message);
 
         var changed = test.Objects(manifest.Replace("level: info", "level: debug", StringComparison.Ordinal));
-        var refused = await test.Engine.ApplyAsync(changed, test.Options(), CancellationToken.None);
-        var conflict = Assert.Single(refused.ChangeSet.Changes, c => c.Action == ChangeAction.Failed);
-        Assert.Contains("conflict with another field manager", conflict.Reason, StringComparison.Ordinal);
-        Assert.Contains("someone-else", conflict.Reason, StringComparison.Ordinal);
-        Assert.Equal("warn", (await test.GetAsync("v1", "ConfigMap", $"conflict-{test.Suffix}", "shared"))!["data"]!["level"]!.ToString());
+        var taken = await test.Engine.ApplyAsync(changed, test.Options(), CancellationToken.None);
 
-        var forced = test.Objects(manifest.Replace("level: info", "level: debug", StringComparison.Ordinal)
-            .Replace("metadata: {name: shared,", "metadata: {annotations: {edgeops.io/force-conflicts: \"true\"}, name: shared,", StringComparison.Ordinal));
-        var taken = await test.Engine.ApplyAsync(forced, test.Options(), CancellationToken.None);
         Assert.False(taken.ChangeSet.HasFailures);
-        Assert.Equal("debug", (await test.GetAsync("v1", "ConfigMap", $"conflict-{test.Suffix}", "shared"))!["data"]!["level"]!.ToString());
+        var live = (await test.GetAsync("v1", "ConfigMap", $"conflict-{test.Suffix}", "shared"))!;
+        Assert.Equal("debug", live["data"]!["level"]!.ToString());
+        var owners = live["metadata"]!["managedFields"]!.AsArray().Where(m => m!["fieldsV1"]!.ToJsonString().Contains("f:level", StringComparison.Ordinal)).Select(m => m!["manager"]!.ToString());
+        Assert.Equal(["edgeops"], owners);
     }
 
     [Fact]

@@ -26,6 +26,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
         Cluster = "edge-1",
         StateDirectory = _state,
         Namespace = "edgeops-" + _suffix,
+        Identity = "edge-1/test-install",
         HealthTimeout = TimeSpan.FromSeconds(20),
         AllowRollback = allowRollback,
         Verifier = verifier ?? FleetTrustVerifier.Instance,
@@ -448,9 +449,13 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
                 }
             }
 
-            var full = await Assert.ThrowsAsync<IOException>(() => new EdgeOps.Reconciler.Pipeline.Reconciler(options, api).RunOnceAsync(CancellationToken.None));
+            var full = await new EdgeOps.Reconciler.Pipeline.Reconciler(options, api).RunOnceAsync(CancellationToken.None);
 
+            Assert.Equal(PassOutcome.Failed, full.Outcome);
             Assert.Contains("space", full.Message, StringComparison.OrdinalIgnoreCase);
+            var configMaps = (await api.ResolveAsync("v1", "ConfigMap", CancellationToken.None))!;
+            var published = await api.GetAsync(configMaps, "edgeops-" + _suffix, "edgeops-status", CancellationToken.None);
+            Assert.Equal("Failed", published!["data"]!["outcome"]!.ToString());
             Assert.False(await ExistsAsync(api, "b"), "nothing changes in the cluster without a journal entry");
             Assert.Equal(stateBefore, File.ReadAllText(Path.Combine(mount, "state.json")));
             Assert.Equal(good, EdgeOps.Reconciler.Pipeline.ReconcilerState.Load(mount).AppliedRevision);

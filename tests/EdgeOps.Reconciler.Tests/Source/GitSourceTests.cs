@@ -126,7 +126,8 @@ public sealed class GitSourceTests : IDisposable
 
         Assert.True(state.Online);
         Assert.Null(state.Revision);
-        Assert.Equal($"branch 'edge' does not exist on {_remote.Root}", state.Error);
+        Assert.StartsWith($"branch 'edge' does not exist on {_remote.Root}; check --branch", state.Error, StringComparison.Ordinal);
+        Assert.True(state.Missing, "a missing branch is a configuration error, not an outage");
     }
 
     [Fact]

@@ -12,7 +12,11 @@ public sealed class SourceStep : IReconcileStep
     public Task<StepResult> RunAsync(PassContext pass, CancellationToken cancellationToken)
     {
         var now = pass.Options.Clock.GetUtcNow();
-        var sync = pass.Services.Git.Sync();
+        // At start-up, or with a transaction to recover, first make sure the cache can serve what recovery reads.
+        var record = pass.Services.Journal.Read();
+        var deep = !pass.Services.StartupChecked || Transactions.Journal.Decide(record) != Transactions.RecoveryAction.None;
+        var sync = pass.Services.Git.Sync(deep, [pass.State.AppliedRevision, record?.TargetRevision, record?.PreviousRevision]);
+        pass.Services.StartupChecked = true;
         pass.Sync = sync;
         pass.Save(sync.Online
             ? pass.State with { OfflineSince = null, LastSuccessfulSync = now }
