@@ -41,4 +41,51 @@ public sealed class StatusCommandTests
     [Fact]
     public async Task Status_MissingFolder_ExitsTwo() =>
         Assert.Equal(2, (await CliRunner.RunAsync("status", "/nonexistent/reports")).ExitCode);
+
+    [Fact]
+    public async Task Status_WithFleet_ListsClustersThatNeverReported_FiltersAndPrintsJson()
+    {
+        using var dir = new TempFleet(withFleet: false);
+        var now = DateTimeOffset.UtcNow;
+        dir.Write("robot-es-0001/status.json", Report("robot-es-0001", "0123456789abcdef0123", "Unchanged", true, now.AddSeconds(-20)));
+        var fleet = Path.Combine(RepoPaths.Root, "examples", "fleet-repo");
+
+        var all = await CliRunner.RunAsync("status", dir.Root, "--fleet", fleet);
+        Assert.Equal(1, all.ExitCode);
+        Assert.Matches(@"(?m)^robot-es-0002\s+-\s+-\s+never reported\s+-\s+no status report$", all.Out);
+        Assert.Contains("13 clusters, 1 ready and current, 12 need attention", all.Out, StringComparison.Ordinal);
+
+        var selected = await CliRunner.RunAsync("status", dir.Root, "--fleet", fleet, "--selector", "country=ES,tier=micro", "-o", "json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(selected.Out)!;
+        var clusters = json["clusters"]!.AsArray().Select(c => (c!["cluster"]!.ToString(), c["state"]!.ToString())).ToList();
+        Assert.Equal([("robot-es-0001", "ready"), ("robot-es-0002", "never reported")], clusters);
+
+        var notReady = await CliRunner.RunAsync("status", dir.Root, "--fleet", fleet, "--selector", "country=ES,tier=micro", "--not-ready");
+        Assert.DoesNotContain("robot-es-0001", notReady.Out, StringComparison.Ordinal);
+        Assert.Contains("robot-es-0002", notReady.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_MalformedReport_IsAnErrorNamingTheFile()
+    {
+        using var dir = new TempFleet(withFleet: false);
+        dir.Write("robot-1/status.json", "{\"schema\": \"edgeops.io/status-report/v1\", \"cluster\": ");
+
+        var result = await CliRunner.RunAsync("status", dir.Root);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(Path.Combine(dir.Root, "robot-1", "status.json") + ": the status report is malformed", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("tier in (near", "parentheses")]
+    [InlineData("tier near", "not understood")]
+    [InlineData("a=1,a=2", "asks for a=1 and a=2")]
+    public async Task Status_BadSelector_IsAUsageError(string selector, string message)
+    {
+        using var dir = new TempFleet(withFleet: false);
+        var result = await CliRunner.RunAsync("status", dir.Root, "--fleet", Path.Combine(RepoPaths.Root, "examples", "fleet-repo"), "--selector", selector);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+    }
 }
