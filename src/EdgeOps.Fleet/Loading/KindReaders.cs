@@ -140,9 +140,11 @@ internal static partial class KindReaders
         var devices = ImmutableArray<DeviceCount>.Empty;
         MaintenanceWindow? window = null;
         var values = MappingNode.Empty;
+        var apis = ImmutableArray<string>.Empty;
         if (spec is not null)
         {
             location = CommonReaders.Point(spec.Object("location"));
+            apis = [.. spec.Strings("apis").Select(a => a.Value)];
             if (spec.Object("capacity") is { } c)
             {
                 capacity = new ClusterCapacity(c.Quantity("cpu"), c.Quantity("memory"), c.Quantity("storage"));
@@ -173,7 +175,7 @@ internal static partial class KindReaders
         }
 
         root.Finish();
-        return new Cluster(meta, root.Node.Location, location, capacity, cost, network, devices, window, values);
+        return new Cluster(meta, root.Node.Location, location, capacity, cost, network, devices, window, values) { Apis = apis };
     }
 
     public static Workload? Workload(FieldReader root, ObjectMeta meta, string file)

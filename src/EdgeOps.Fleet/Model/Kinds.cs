@@ -122,6 +122,9 @@ public sealed record Cluster(
 {
     public override string Kind => FleetApi.ClusterKind;
 
+    /// <summary>API groups or group/versions the cluster serves beyond Kubernetes' own (k3s's helm.cattle.io, an Akri install's akri.sh …).</summary>
+    public ImmutableArray<string> Apis { get; init; } = [];
+
     public ImmutableSortedDictionary<string, string> Labels => Metadata.Labels;
 }
 

@@ -188,6 +188,20 @@ public sealed class Renderer
                 }
             }
 
+            foreach (var o in objects)
+            {
+                if (!BuiltInApis.Serves(o.Id.Group) && !crdScopes.ContainsKey((o.Id.Group, o.Id.Kind))
+                    && !cluster.Apis.Contains(o.Id.Group, StringComparer.Ordinal) && !cluster.Apis.Contains(o.Id.ApiVersion, StringComparer.Ordinal))
+                {
+                    _diagnostics.Add(new Diagnostic(o.Body.Location, Severity.Warning, Codes.KindWithoutDefinition,
+                        $"{o.Id.ApiVersion} {o.Id.Kind} is defined by no CustomResourceDefinition this cluster gets, and '{o.Id.Group}' is not in the cluster's spec.apis: applying it fails unless the cluster already serves it")
+                    {
+                        Clusters = [cluster.Name],
+                        Related = [cluster.Location],
+                    });
+                }
+            }
+
             var byId = new Dictionary<ObjectIdentity, RenderedObject>();
             foreach (var original in objects)
             {
