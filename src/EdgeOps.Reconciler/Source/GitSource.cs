@@ -96,13 +96,6 @@ public sealed partial class GitSource(GitSourceOptions options)
         options.Branch is { } branch ? $"refs/heads/{branch}"
         : repository.Refs.Head is SymbolicReference head ? head.TargetIdentifier : null;
 
-    /// <summary>Throws the cache away and clones it again: for a cache that cannot serve a revision it served before.</summary>
-    public SourceState Rebuild()
-    {
-        DeleteCache();
-        return Sync();
-    }
-
     /// <summary>Every branch, and the notes (Sigstore bundles of signed revisions live in refs/notes/edgeops-signatures).</summary>
     private static readonly string[] RefSpecs = ["+refs/heads/*:refs/heads/*", "+refs/notes/*:refs/notes/*"];
 

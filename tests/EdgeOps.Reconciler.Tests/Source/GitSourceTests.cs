@@ -166,6 +166,31 @@ public sealed class GitSourceTests : IDisposable
     }
 
     [Fact]
+    public void Sync_RepositoryTheServerDoesNotHave_IsMissingNotOffline()
+    {
+        using var http = new Infrastructure.GitHttpBackend(Path.GetDirectoryName(_remote.Root)!);
+        var url = new Uri(http.Uri, "no-such-fleet").ToString();
+        var source = new GitSource(new GitSourceOptions { Url = url, Branch = "main", CacheDirectory = _cache, CredentialsEnvironmentVariable = null });
+
+        var state = source.Sync();
+
+        Assert.True(state.Missing, state.Error);
+        Assert.True(state.Online);
+        Assert.StartsWith($"the repository {url} does not exist", state.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sync_WithoutABranch_FollowsTheRemotesDefaultBranch()
+    {
+        _remote.Git("branch", "-q", "-m", "main", "trunk");
+        var source = new GitSource(new GitSourceOptions { Url = _remote.Root, CacheDirectory = _cache });
+
+        var state = source.Sync();
+
+        Assert.Equal(_remote.Git("rev-parse", "trunk"), state.Revision);
+    }
+
+    [Fact]
     public void Sync_OverSmartHttpWithoutCredentials_IsRefusedWithoutLeakingAnything()
     {
         using var http = new Infrastructure.GitHttpBackend(Path.GetDirectoryName(_remote.Root)!, "fleet-bot:s3cr3t");

@@ -14,11 +14,6 @@ public sealed class RecoverStep : IReconcileStep
     {
         var services = pass.Services;
         var record = services.Journal.Read();
-        if (Journal.Decide(record) != RecoveryAction.None && !CanServe(services, record!))
-        {
-            // The cache lost what recovery must read (power loss): rebuild it now, not in the middle of recovery.
-            pass.Sync = services.Git.Rebuild();
-        }
 
         switch (Journal.Decide(record))
         {
@@ -50,22 +45,5 @@ public sealed class RecoverStep : IReconcileStep
         }
 
         return StepResult.Next;
-    }
-
-    private static bool CanServe(ReconcilerServices services, JournalRecord record)
-    {
-        foreach (var revision in new[] { record.TargetRevision, record.PreviousRevision }.OfType<string>())
-        {
-            try
-            {
-                services.Renderer.Render(revision).Dispose();
-            }
-            catch (Exception ex) when (ex is Fleet.Sources.FleetSourceException or LibGit2Sharp.LibGit2SharpException or InvalidOperationException)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
