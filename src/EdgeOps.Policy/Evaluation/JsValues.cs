@@ -12,6 +12,9 @@ internal sealed class JsValues(Engine engine)
 {
     private readonly JsValue _freeze = engine.Intrinsics.Object.Get("freeze");
 
+    /// <summary>A frozen array of values already built.</summary>
+    public JsValue Array(JsValue[] items) => engine.Invoke(_freeze, new JsArray(engine, items));
+
     public JsValue From(Node node, bool freeze)
     {
         switch (node)

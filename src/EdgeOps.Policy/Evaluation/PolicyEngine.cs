@@ -5,7 +5,6 @@ using EdgeOps.Fleet.Rendering;
 using EdgeOps.Fleet.Yaml;
 using EdgeOps.Policy.Loading;
 using EdgeOps.Policy.Sandbox;
-using Jint.Native;
 
 namespace EdgeOps.Policy.Evaluation;
 
@@ -62,10 +61,10 @@ public sealed class PolicyEngine : IDisposable
         var violations = ImmutableArray.CreateBuilder<PolicyViolation>();
         var errors = ImmutableArray.CreateBuilder<Diagnostic>();
         var facts = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
-        JsValue? clusterJs = null;
-        JsValue? fleetJs = null;
-        JsValue ClusterJs() => clusterJs ??= target.Cluster is null ? JsValue.Null : runtime.Context("cluster:" + ContentHash.Of(target.Cluster), target.Cluster);
-        JsValue FleetJs() => fleetJs ??= target.Fleet is null ? JsValue.Null : runtime.Context("fleet:" + ContentHash.Of(target.Fleet), target.Fleet);
+        PolicyData? cluster = null;
+        PolicyData? fleet = null;
+        PolicyData? Cluster() => target.Cluster is null ? null : cluster ??= new PolicyData("cluster:" + ContentHash.Of(target.Cluster), target.Cluster);
+        PolicyData? Fleet() => target.Fleet is null ? null : fleet ??= new PolicyData("fleet:" + ContentHash.Of(target.Fleet), target.Fleet);
 
         var hashes = new string[target.Objects.Count];
         for (var i = 0; i < target.Objects.Count; i++)
@@ -81,12 +80,13 @@ public sealed class PolicyEngine : IDisposable
                     continue;
                 }
 
-                var outcome = _cache.GetOrAdd(p, hash, view, () => runtime.Invoke(p, clusterLevel: false,
-                    runtime.Value(hash, subject.Body),
-                    ClusterJs(),
-                    subject.Workload is null ? JsValue.Null : runtime.Context("workload:" + ContentHash.Of(subject.Workload), subject.Workload),
-                    JsValue.Null,
-                    FleetJs()));
+                var outcome = _cache.GetOrAdd(p, hash, view, () => runtime.Invoke(p, clusterLevel: false, new PolicyCall(
+                    new PolicyData(hash, subject.Body),
+                    null,
+                    Cluster(),
+                    subject.Workload is null ? null : new PolicyData("workload:" + ContentHash.Of(subject.Workload), subject.Workload),
+                    null,
+                    Fleet())));
                 Report(policy, outcome, target, subject, violations, errors, facts);
             }
         }
@@ -103,12 +103,13 @@ public sealed class PolicyEngine : IDisposable
             var matched = Enumerable.Range(0, target.Objects.Count).Where(i => policy.Applies(target.Objects[i].Id, target.Objects[i].Body)).ToList();
             var subjectHash = "cluster:" + ContentHash.Combine(matched.Select(i => hashes[i]));
             var view = new OutcomeCache.ContextView(target.Cluster, null, target.Workloads, target.Fleet);
-            var outcome = _cache.GetOrAdd(p, subjectHash, view, () => runtime.Invoke(p, clusterLevel: true,
-                runtime.Array([.. matched.Select(i => runtime.Value(hashes[i], target.Objects[i].Body))]),
-                ClusterJs(),
-                JsValue.Null,
-                target.Workloads is null ? JsValue.Null : runtime.Context("workloads:" + ContentHash.Of(target.Workloads), target.Workloads),
-                FleetJs()));
+            var outcome = _cache.GetOrAdd(p, subjectHash, view, () => runtime.Invoke(p, clusterLevel: true, new PolicyCall(
+                null,
+                [.. matched.Select(i => new PolicyData(hashes[i], target.Objects[i].Body))],
+                Cluster(),
+                null,
+                target.Workloads is null ? null : new PolicyData("workloads:" + ContentHash.Of(target.Workloads), target.Workloads),
+                Fleet())));
             Report(policy, outcome, target, null, violations, errors, facts);
         }
 

@@ -24,10 +24,9 @@ public static partial class PolicyLoader
     {
         var loaded = new List<PolicyDefinition>();
         var byName = new Dictionary<string, PolicyDefinition>(StringComparer.Ordinal);
-        var engine = new Lazy<Engine>(() => SandboxFactory.Create(PolicyLimits.Default, DateTimeOffset.UnixEpoch, CancellationToken.None));
         foreach (var file in files)
         {
-            var policy = LoadOne(file, engine, diagnostics);
+            var policy = LoadOne(file, diagnostics);
             if (policy is null)
             {
                 continue;
@@ -55,7 +54,7 @@ public static partial class PolicyLoader
         }
     }
 
-    private static PolicyDefinition? LoadOne(PolicySourceFile file, Lazy<Engine> inspector, DiagnosticBag diagnostics)
+    private static PolicyDefinition? LoadOne(PolicySourceFile file, DiagnosticBag diagnostics)
     {
         Prepared<Module> module;
         try
@@ -73,22 +72,23 @@ public static partial class PolicyLoader
             return null;
         }
 
-        // One engine reads every policy's declaration; each policy is its own module in it.
-        var engine = inspector.Value;
-        ObjectInstance exports;
+        // Each policy's declaration is read in an engine of its own, under the sandbox's limits: what
+        // one module body does (a getter on Object.prototype, an endless loop) reaches no other policy.
+        var specifier = "policy:" + file.DisplayPath;
+        var engine = SandboxFactory.Create(PolicyLimits.Default, DateTimeOffset.UnixEpoch, CancellationToken.None);
         try
         {
-            engine.Modules.Add("policy:" + file.DisplayPath, builder => builder.AddModule(module));
-            exports = engine.Modules.Import("policy:" + file.DisplayPath);
+            engine.Constraints.Reset();
+            engine.Modules.Add(specifier, builder => builder.AddModule(module));
+            var exports = engine.Modules.Import(specifier);
+            return ReadDefinition(file, module, exports, diagnostics);
         }
-        catch (Exception ex) when (ex is JavaScriptException or JintException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            var location = ex is JavaScriptException js ? Locate(file.DisplayPath, js.Location) : SourceLocation.FileStart(file.DisplayPath);
-            diagnostics.Error(location, Codes.PolicyRuntime, $"policy fails while loading: {ex.Message}");
+            var failure = Evaluation.PolicyRealm.Classify(ex, specifier, file.DisplayPath, "its module body", SourceLocation.FileStart(file.DisplayPath));
+            diagnostics.Error(failure.Location, failure.Code, $"policy fails while loading: {failure.Message}");
             return null;
         }
-
-        return ReadDefinition(file, module, exports, diagnostics);
     }
 
     private static PolicyDefinition? ReadDefinition(PolicySourceFile file, Prepared<Module> module, ObjectInstance exports, DiagnosticBag diagnostics)

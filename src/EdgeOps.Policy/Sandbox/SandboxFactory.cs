@@ -1,71 +1,99 @@
 using Acornima.Ast;
 using Jint;
+using Jint.Constraints;
 
 namespace EdgeOps.Policy.Sandbox;
 
 /// <summary>
 /// The one place policy engines are made. Every engine is strict, cannot reach the CLR or compile
-/// strings, counts statements, memory, time, call depth and regex time, honours cancellation, sees a
-/// stopped clock and has no Math.random. Modules are parsed once (<see cref="Prepare"/>) and
-/// shared by every engine; engines themselves are single-threaded and never shared.
+/// strings, counts statements, memory, time, call depth and regex time, probes the native stack (so
+/// recursion through coercions, Proxy traps and built-in callbacks is a catchable error, not a dead
+/// process), honours cancellation, sees a stopped clock in UTC and has no Math.random, Atomics,
+/// SharedArrayBuffer, ShadowRealm or Temporal. Modules are parsed once (<see cref="Prepare"/>) and
+/// shared by every engine; engines themselves are single-threaded and never shared, and each policy
+/// runs in an engine — a realm — of its own.
 /// </summary>
 internal static class SandboxFactory
 {
-    /// <summary>Host helpers, run as a script in every engine before any policy.</summary>
+    /// <summary>
+    /// Host helpers, run as a script in every engine before any policy code. They keep their own
+    /// references to the intrinsics they use, so a policy that replaces Object.keys or
+    /// Array.prototype.push in its realm cannot change how its results are gathered. What would let a
+    /// policy block, read the host's clock or time zone, or leave the sandbox is removed.
+    /// </summary>
     private const string Prelude = """
         "use strict";
-        Math.random = function () { throw new TypeError("Math.random is not available to policies: they must be deterministic"); };
-        var __edgeops = (function () {
+        var __edgeops = (function (global) {
+          for (const name of ["Atomics", "SharedArrayBuffer", "ShadowRealm", "WeakRef", "FinalizationRegistry", "Temporal"]) {
+            delete global[name];
+          }
+          Math.random = function () { throw new TypeError("Math.random is not available to policies: they must be deterministic"); };
           const SEP = "\u001f";
+          const keys = Object.keys;
+          const assign = Object.assign;
+          const freezeOne = Object.freeze;
+          const isFrozen = Object.isFrozen;
+          const ProxyCtor = Proxy;
+          const ownKeys = Reflect.ownKeys;
+          const getDescriptor = Reflect.getOwnPropertyDescriptor;
+          const reflectGet = Reflect.get;
+          const reflectHas = Reflect.has;
+          const TypeErrorCtor = TypeError;
+          const StringCtor = String;
           function freeze(value) {
-            if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-              Object.freeze(value);
-              for (const key of Object.keys(value)) freeze(value[key]);
+            if (value !== null && typeof value === "object" && !isFrozen(value)) {
+              freezeOne(value);
+              for (const key of keys(value)) freeze(value[key]);
             }
             return value;
           }
           // Records every property a policy reads from the context, so that a result can be reused
           // for another cluster whose context agrees on exactly those values. The context data is
-          // reachable only through these proxies, which refuse every change.
-          function readOnly() { throw new TypeError("the policy context is read-only"); }
+          // reachable only through these proxies, which refuse every change: a property descriptor
+          // hands out a tracking proxy too, never the data itself.
+          function readOnly() { throw new TypeErrorCtor("the policy context is read-only"); }
           function track(target, path, log) {
             if (target === null || typeof target !== "object") return target;
-            return new Proxy(target, {
+            return new ProxyCtor(target, {
               set: readOnly,
               defineProperty: readOnly,
               deleteProperty: readOnly,
               setPrototypeOf: readOnly,
               preventExtensions: readOnly,
               get(t, key, receiver) {
-                if (typeof key === "symbol") return Reflect.get(t, key, receiver);
+                if (typeof key === "symbol") return reflectGet(t, key, receiver);
                 const p = path + SEP + key;
                 log[p] = true;
-                return track(Reflect.get(t, key, receiver), p, log);
+                return track(reflectGet(t, key, receiver), p, log);
               },
               has(t, key) {
                 if (typeof key !== "symbol") log[path + SEP + key] = true;
-                return Reflect.has(t, key);
+                return reflectHas(t, key);
               },
               ownKeys(t) {
                 log[path + SEP + "\u001e*"] = true;
-                return Reflect.ownKeys(t);
+                return ownKeys(t);
               },
               getOwnPropertyDescriptor(t, key) {
-                if (typeof key !== "symbol") log[path + SEP + key] = true;
-                return Reflect.getOwnPropertyDescriptor(t, key);
+                const descriptor = getDescriptor(t, key);
+                if (typeof key === "symbol" || descriptor === undefined) return descriptor;
+                const p = path + SEP + key;
+                log[p] = true;
+                if ("value" in descriptor) descriptor.value = track(descriptor.value, p, log);
+                return descriptor;
               },
             });
           }
           function makeContext(cluster, workload, workloads, fleet, params, now, log, sink, facts) {
             const add = (severity) => (message, options) => {
-              const v = Object.assign({}, options || {});
+              const v = assign({}, options || {});
               v.message = message;
               v.severity = severity;
-              sink.push(v);
+              sink[sink.length] = v;
             };
             // Proxies are made only for what a policy touches: most never look at the context.
             let trackedCluster, trackedWorkload, trackedWorkloads, trackedFleet;
-            return Object.freeze({
+            return freezeOne({
               get cluster() { log.cluster = true; return trackedCluster === undefined ? (trackedCluster = track(cluster, "cluster", log)) : trackedCluster; },
               get workload() { log.workload = true; return trackedWorkload === undefined ? (trackedWorkload = track(workload, "workload", log)) : trackedWorkload; },
               get workloads() { log.workloads = true; return trackedWorkloads === undefined ? (trackedWorkloads = track(workloads, "workloads", log)) : trackedWorkloads; },
@@ -74,7 +102,7 @@ internal static class SandboxFactory
               now: now,
               deny: add("error"),
               warn: add("warning"),
-              report(key, value) { facts[String(key)] = String(value); },
+              report(key, value) { facts[StringCtor(key)] = StringCtor(value); },
             });
           }
           // One policy call: a fresh context, the call, and what it read, denied and reported.
@@ -84,10 +112,10 @@ internal static class SandboxFactory
             const facts = {};
             const ctx = makeContext(cluster, workload, workloads, fleet, params, now, log, sink, facts);
             const result = fn(subject, ctx);
-            return { result, sink, log: Object.keys(log), facts };
+            return { result, sink, log: keys(log), facts };
           }
-          return Object.freeze({ freeze, invoke });
-        })();
+          return freezeOne({ freeze, invoke });
+        })(globalThis);
         """;
 
     private static readonly Lazy<IReadOnlyDictionary<string, Prepared<Module>>> HelperModules = new(() =>
@@ -109,8 +137,12 @@ internal static class SandboxFactory
             options.TimeoutInterval(limits.Timeout);
             options.LimitMemory(limits.MaxMemoryBytes);
             options.Constraints.RegexTimeout = limits.RegexTimeout;
+            options.Constraints.StackOverflowGuard = true;
+            options.Constraint(new OperationDeadlineConstraint());
             options.CancellationToken(cancellationToken);
             options.TimeSystem = new FixedTimeSystem(now);
+            options.TimeZone = TimeZoneInfo.Utc;
+            options.Culture = System.Globalization.CultureInfo.InvariantCulture;
             options.Interop.Enabled = false;
         });
         engine.Execute(PreparedPrelude.Value);

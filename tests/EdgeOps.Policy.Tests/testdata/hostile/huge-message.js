@@ -1,0 +1,3 @@
+// expect: EO6001 …
+export const policy = { name: "hostile", severity: "error" };
+export function validate() { return "y".repeat(100000); }

@@ -1,0 +1,5 @@
+// expect: EO6103 ran past the statement limit
+export const policy = { name: "hostile", severity: "error" };
+export function validate() {
+  return new Proxy({}, { get() { for (;;) {} } });
+}
