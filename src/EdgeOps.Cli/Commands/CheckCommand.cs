@@ -67,7 +67,7 @@ internal static class CheckCommand
                 throw new FleetSourceException($"policy folder '{dir}' does not exist");
             }
 
-            foreach (var file in PolicyLoader.FromDirectory(dir, CommonOptions.PathPrefix(dir)))
+            foreach (var file in PolicyLoader.FromDirectory(dir, CommonOptions.PathPrefix(dir), diagnostics))
             {
                 texts[file.DisplayPath] = file.Text;
                 sources.Add(file);

@@ -55,6 +55,7 @@ public static class Codes
     public const string PatchTargetUnmatched = "EO5004";
     public const string NothingPlaced = "EO5005";
     public const string KindWithoutDefinition = "EO5006";
+    public const string ExpansionLimit = "EO5007";
 
     public const string PolicyViolation = "EO6001";
     public const string PolicySyntax = "EO6101";

@@ -559,6 +559,6 @@ internal static partial class KindReaders
 
     private static string FleetFilesDirectory(string file) => Sources.FleetFiles.DirectoryOf(file);
 
-    [GeneratedRegex("^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")]
+    [GeneratedRegex("^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})\\z")]
     private static partial Regex DigestPattern();
 }

@@ -34,6 +34,12 @@ public sealed class Renderer
         }
     }
 
+    /// <summary>Nodes one rendered object may hold once written out.</summary>
+    public const long MaxObjectNodes = 1_000_000;
+
+    /// <summary>Characters of text one rendered object may hold once written out.</summary>
+    public const long MaxObjectBytes = 16L * 1024 * 1024;
+
     public FleetModel Fleet => _fleet;
 
     public RenderResult Render(Cluster cluster, ClusterFacts? facts = null)
@@ -170,6 +176,15 @@ public sealed class Renderer
 
             foreach (var body in bodies)
             {
+                var (nodes, bytes) = NodeWeight.Of(body);
+                if (nodes > MaxObjectNodes || bytes > MaxObjectBytes)
+                {
+                    // Aliases, variables and patches share nodes; written out, this object would not fit in memory.
+                    Report(body.Location, Codes.ExpansionLimit,
+                        $"{ObjectIdentity.From(body)} expands to {nodes:N0} nodes and {bytes:N0} characters (through aliases, variables or patches), over the limit of {MaxObjectNodes:N0} nodes and {MaxObjectBytes:N0} characters; refused");
+                    continue;
+                }
+
                 objects.Add(new RenderedObject(ObjectIdentity.From(body), body, workload.Name, FleetApi.WorkloadKind, ClusterScoped: false));
             }
         }

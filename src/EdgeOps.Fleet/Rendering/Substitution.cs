@@ -16,6 +16,9 @@ public delegate Node? VariableResolver(string name);
 /// </summary>
 public static class Substitution
 {
+    /// <summary>Characters a scalar may grow to by interpolating variables into text.</summary>
+    public const int MaxTextLength = 1024 * 1024;
+
     public static bool ContainsVariables(Node node) => node switch
     {
         ScalarNode s => s.Kind == ScalarKind.String && s.Value.Contains("${", StringComparison.Ordinal),
@@ -138,6 +141,13 @@ public static class Substitution
             }
             else if (value is ScalarNode { IsNull: false } v)
             {
+                if (builder.Length + v.Value.Length > MaxTextLength)
+                {
+                    report(Column(scalar, dollar), Diagnostics.Codes.ExpansionLimit,
+                        $"text grows past {MaxTextLength:N0} characters through variables; refused");
+                    return scalar;
+                }
+
                 builder.Append(v.Value);
             }
             else if (value is ScalarNode)

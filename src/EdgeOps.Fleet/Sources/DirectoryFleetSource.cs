@@ -3,6 +3,9 @@ namespace EdgeOps.Fleet.Sources;
 /// <summary>A fleet in a folder on disk. Hidden folders (such as .git) are not part of the fleet.</summary>
 public sealed class DirectoryFleetSource : IFleetSource
 {
+    /// <summary>Folders deeper than this are refused: nothing in a fleet needs them, and walking them costs quadratic time.</summary>
+    public const int MaxDepth = 64;
+
     private readonly string _root;
 
     public DirectoryFleetSource(string root)
@@ -15,7 +18,7 @@ public sealed class DirectoryFleetSource : IFleetSource
 
         DisplayName = root;
         var entries = new Dictionary<string, FleetEntry>(StringComparer.Ordinal);
-        Walk(new DirectoryInfo(_root), string.Empty, entries);
+        Walk(new DirectoryInfo(_root), string.Empty, entries, 0);
         Entries = entries;
     }
 
@@ -33,8 +36,13 @@ public sealed class DirectoryFleetSource : IFleetSource
     {
     }
 
-    private static void Walk(DirectoryInfo dir, string prefix, Dictionary<string, FleetEntry> entries)
+    private static void Walk(DirectoryInfo dir, string prefix, Dictionary<string, FleetEntry> entries, int depth)
     {
+        if (depth > MaxDepth)
+        {
+            throw new FleetSourceException($"'{prefix[..Math.Min(prefix.Length, 120)]}…' is nested more than {MaxDepth} folders deep; refused");
+        }
+
         foreach (var info in dir.EnumerateFileSystemInfos())
         {
             if (info.Name.StartsWith('.'))
@@ -50,11 +58,13 @@ public sealed class DirectoryFleetSource : IFleetSource
             else if (info is DirectoryInfo sub)
             {
                 entries[path] = new FleetEntry(path, FleetEntryKind.Directory, 0);
-                Walk(sub, path, entries);
+                Walk(sub, path, entries, depth + 1);
             }
             else if (info is FileInfo file)
             {
-                entries[path] = new FleetEntry(path, FleetEntryKind.File, file.Length);
+                entries[path] = UnixFileType.IsRegularOrDirectory(file.FullName)
+                    ? new FleetEntry(path, FleetEntryKind.File, file.Length)
+                    : new FleetEntry(path, FleetEntryKind.Special, 0);
             }
         }
     }

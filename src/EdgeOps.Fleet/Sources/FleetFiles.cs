@@ -126,6 +126,12 @@ public sealed class FleetFiles
                     return null;
                 }
 
+                if (resolved.Length == 0)
+                {
+                    error = $"is a symbolic link to the repository root ({target}), which would make the fleet contain itself";
+                    return null;
+                }
+
                 var rest = pending.ToArray();
                 pending.Clear();
                 foreach (var p in resolved.Split('/', StringSplitOptions.RemoveEmptyEntries))
@@ -151,7 +157,13 @@ public sealed class FleetFiles
             current = candidate;
         }
 
-        return _source.Entries.TryGetValue(current, out var final) ? final : null;
+        if (_source.Entries.TryGetValue(current, out var final))
+        {
+            return final;
+        }
+
+        error = "does not exist";
+        return null;
     }
 
     /// <summary>
@@ -176,7 +188,9 @@ public sealed class FleetFiles
 
         if (entry.Kind != FleetEntryKind.File)
         {
-            diagnostics.Error(location, Codes.IoError, $"'{path}' is not a file");
+            diagnostics.Error(location, Codes.IoError, entry.Kind == FleetEntryKind.Special
+                ? $"'{path}' is a FIFO, socket or device, not a regular file; refused"
+                : $"'{path}' is not a file");
             return null;
         }
 
@@ -192,7 +206,7 @@ public sealed class FleetFiles
         {
             bytes = _source.ReadAllBytes(entry.Path);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             diagnostics.Error(location, Codes.IoError, $"cannot read '{path}': {ex.Message}");
             return null;

@@ -95,8 +95,13 @@ public sealed class GitTreeFleetSource : IFleetSource
 
     public void Dispose() => _repository.Dispose();
 
-    private void Walk(Tree tree, string prefix, Dictionary<string, FleetEntry> entries)
+    private void Walk(Tree tree, string prefix, Dictionary<string, FleetEntry> entries, int depth = 0)
     {
+        if (depth > DirectoryFleetSource.MaxDepth)
+        {
+            throw new FleetSourceException($"'{prefix[..Math.Min(prefix.Length, 120)]}…' is nested more than {DirectoryFleetSource.MaxDepth} folders deep; refused");
+        }
+
         foreach (var entry in tree)
         {
             if (entry.Name.StartsWith('.'))
@@ -109,7 +114,7 @@ public sealed class GitTreeFleetSource : IFleetSource
             {
                 case Mode.Directory:
                     entries[path] = new FleetEntry(path, FleetEntryKind.Directory, 0);
-                    Walk((Tree)entry.Target, path, entries);
+                    Walk((Tree)entry.Target, path, entries, depth + 1);
                     break;
                 case Mode.SymbolicLink:
                     var link = (Blob)entry.Target;

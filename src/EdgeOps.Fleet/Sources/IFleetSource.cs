@@ -5,6 +5,9 @@ public enum FleetEntryKind
     File,
     Directory,
     Symlink,
+
+    /// <summary>A FIFO, socket or device: never read (a FIFO would block the reader for ever).</summary>
+    Special,
 }
 
 /// <summary>One entry of a fleet tree. Paths are relative to the fleet root, with forward slashes.</summary>

@@ -14,6 +14,9 @@ public sealed record YamlLimits
     /// <summary>Nodes a document may hold once every alias is expanded (billion-laughs guard).</summary>
     public long MaxExpandedNodes { get; init; } = 1_000_000;
 
+    /// <summary>Characters of scalar text a document may hold once every alias is expanded (a large anchored scalar repeated).</summary>
+    public long MaxExpandedBytes { get; init; } = 32L * 1024 * 1024;
+
     public int MaxDepth { get; init; } = 200;
 }
 
@@ -27,9 +30,10 @@ public sealed partial class YamlReader
     private readonly string _path;
     private readonly YamlLimits _limits;
     private readonly DiagnosticBag _diagnostics;
-    private readonly Dictionary<string, (Node Node, long Size)> _anchors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Node Node, Weight Size)> _anchors = new(StringComparer.Ordinal);
     private IParser _parser = null!;
     private long _expanded;
+    private long _expandedBytes;
     private Mark _lastMark = Mark.Empty;
 
     private YamlReader(string path, YamlLimits limits, DiagnosticBag diagnostics)
@@ -95,7 +99,7 @@ public sealed partial class YamlReader
         return documents;
     }
 
-    private (Node Node, long Size) Build(ParsingEvent ev, int depth)
+    private (Node Node, Weight Size) Build(ParsingEvent ev, int depth)
     {
         if (depth > _limits.MaxDepth)
         {
@@ -106,7 +110,7 @@ public sealed partial class YamlReader
         switch (ev)
         {
             case Scalar scalar:
-                return Register(scalar.Anchor, BuildScalar(scalar), 1);
+                return Register(scalar.Anchor, BuildScalar(scalar), new Weight(1, scalar.Value.Length));
 
             case AnchorAlias alias:
                 if (!_anchors.TryGetValue(alias.Value.Value, out var target))
@@ -119,9 +123,9 @@ public sealed partial class YamlReader
 
             case SequenceStart seq:
                 {
-                    Count(1, ev);
+                    Count(new Weight(1, 0), ev);
                     var items = ImmutableArray.CreateBuilder<Node>();
-                    long size = 1;
+                    var size = new Weight(1, 0);
                     for (var next = Next(); next is not SequenceEnd; next = Next())
                     {
                         var (child, childSize) = Build(next, depth + 1);
@@ -134,10 +138,10 @@ public sealed partial class YamlReader
 
             case MappingStart map:
                 {
-                    Count(1, ev);
+                    Count(new Weight(1, 0), ev);
                     var entries = ImmutableArray.CreateBuilder<KeyValuePair<ScalarNode, Node>>();
                     HashSet<string>? seen = null;
-                    long size = 1;
+                    var size = new Weight(1, 0);
                     for (var next = Next(); next is not MappingEnd; next = Next())
                     {
                         var (keyNode, keySize) = Build(next, depth + 1);
@@ -175,7 +179,7 @@ public sealed partial class YamlReader
 
     private ScalarNode BuildScalar(Scalar scalar)
     {
-        Count(1, scalar);
+        Count(new Weight(1, scalar.Value.Length), scalar);
         var location = Locate(scalar.Start);
         var plain = scalar.Style == ScalarStyle.Plain;
         ScalarKind kind;
@@ -200,7 +204,7 @@ public sealed partial class YamlReader
         return new ScalarNode(scalar.Value, kind, location, singleLine, isQuoted: !plain);
     }
 
-    private (Node, long) Register(AnchorName anchor, Node node, long size)
+    private (Node, Weight) Register(AnchorName anchor, Node node, Weight size)
     {
         if (!anchor.IsEmpty)
         {
@@ -210,14 +214,27 @@ public sealed partial class YamlReader
         return (node, size);
     }
 
-    private void Count(long nodes, ParsingEvent ev)
+    private void Count(Weight weight, ParsingEvent ev)
     {
-        _expanded += nodes;
+        _expanded += weight.Nodes;
+        _expandedBytes += weight.Bytes;
         if (_expanded > _limits.MaxExpandedNodes)
         {
             throw new LimitExceededException(Locate(ev.Start), Codes.AliasLimit,
                 $"document expands to more than {_limits.MaxExpandedNodes:N0} nodes through aliases (an alias bomb?); refused");
         }
+
+        if (_expandedBytes > _limits.MaxExpandedBytes)
+        {
+            throw new LimitExceededException(Locate(ev.Start), Codes.AliasLimit,
+                $"document expands to more than {_limits.MaxExpandedBytes:N0} characters of text through aliases (an alias bomb?); refused");
+        }
+    }
+
+    /// <summary>How much a node stands for once expanded: nodes, and characters of scalar text.</summary>
+    private readonly record struct Weight(long Nodes, long Bytes)
+    {
+        public static Weight operator +(Weight a, Weight b) => new(a.Nodes + b.Nodes, a.Bytes + b.Bytes);
     }
 
     private ParsingEvent Next()

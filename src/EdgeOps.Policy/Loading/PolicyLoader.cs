@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Acornima;
 using Acornima.Ast;
 using EdgeOps.Fleet.Diagnostics;
+using EdgeOps.Fleet.Sources;
 using EdgeOps.Policy.Sandbox;
 using Jint;
 using Jint.Native;
@@ -46,11 +47,27 @@ public static partial class PolicyLoader
     }
 
     /// <summary>The .js files directly inside a folder on disk, in name order.</summary>
-    public static IEnumerable<PolicySourceFile> FromDirectory(string directory, string displayPrefix)
+    /// <summary>
+    /// The .js files directly inside a folder on disk, in name order, read as a fleet's files are: no
+    /// link out of the folder, no FIFO or device, size and encoding checked; each refusal is a located error.
+    /// </summary>
+    public static IEnumerable<PolicySourceFile> FromDirectory(string directory, string displayPrefix, DiagnosticBag diagnostics)
     {
-        foreach (var path in Directory.EnumerateFiles(directory, "*.js").Order(StringComparer.Ordinal))
+        using var source = new DirectoryFleetSource(directory);
+        var files = new FleetFiles(source);
+        foreach (var name in source.Entries.Keys.Where(p => !p.Contains('/', StringComparison.Ordinal) && p.EndsWith(".js", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList())
         {
-            yield return new PolicySourceFile(displayPrefix + Path.GetFileName(path), File.ReadAllText(path));
+            var bag = new DiagnosticBag();
+            var text = files.ReadText(name, bag);
+            foreach (var d in bag.ToSortedList())
+            {
+                diagnostics.Add(d with { Location = d.Location with { Path = displayPrefix + d.Location.Path } });
+            }
+
+            if (text is not null)
+            {
+                yield return new PolicySourceFile(displayPrefix + name, text);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using EdgeOps.Fleet.Diagnostics;
 using EdgeOps.Fleet.Loading;
 using EdgeOps.Fleet.Model;
+using EdgeOps.Fleet.Sources;
 using EdgeOps.Fleet.Yaml;
 using EdgeOps.Policy.Evaluation;
 using EdgeOps.Policy.Loading;
@@ -63,22 +64,31 @@ public sealed class PolicyTestRunner
         var diagnostics = new DiagnosticBag();
         var cases = ImmutableArray.CreateBuilder<PolicyTestCase>();
         var root = Path.GetFullPath(directory);
-        var localPolicies = Directory.Exists(root)
-            ? Directory.EnumerateFiles(root, "*.js").ToDictionary(f => Path.GetFileNameWithoutExtension(f), f => f, StringComparer.Ordinal)
-            : [];
-        var testFiles = Directory.EnumerateFiles(root, "*.yaml", SearchOption.AllDirectories)
-            .Concat(Directory.EnumerateFiles(root, "*.yml", SearchOption.AllDirectories))
+
+        // Everything is read through the fleet's safe file access, confined to the folder: links are
+        // followed only inside it, FIFOs and devices are refused, sizes and encodings are checked.
+        using var source = new DirectoryFleetSource(root);
+        var files = new TestFiles(root, new FleetFiles(source));
+        var localPolicies = source.Entries.Values
+            .Where(e => e.Kind == FleetEntryKind.File && !e.Path.Contains('/', StringComparison.Ordinal) && e.Path.EndsWith(".js", StringComparison.Ordinal))
+            .ToDictionary(e => e.Path[..^3], e => e.Path, StringComparer.Ordinal);
+        var testFiles = source.Entries.Values
+            .Where(e => e.Kind == FleetEntryKind.File && (e.Path.EndsWith(".yaml", StringComparison.Ordinal) || e.Path.EndsWith(".yml", StringComparison.Ordinal)))
+            .Select(e => e.Path)
             .Order(StringComparer.Ordinal);
         foreach (var file in testFiles)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var display = Path.GetRelativePath(Environment.CurrentDirectory, file);
-            var text = File.ReadAllText(file);
-            foreach (var document in YamlReader.ReadDocuments(display, text, diagnostics))
+            if (files.Read(file, diagnostics) is not { } text)
+            {
+                continue;
+            }
+
+            foreach (var document in YamlReader.ReadDocuments(files.Display(file), text, diagnostics))
             {
                 if (document is MappingNode map && map.GetString("kind") == FleetApi.PolicyTestKind)
                 {
-                    RunTest(map, display, Path.GetDirectoryName(file)!, localPolicies, cases, diagnostics, cancellationToken);
+                    RunTest(map, file, files, localPolicies, cases, diagnostics, cancellationToken);
                 }
             }
         }
@@ -86,16 +96,37 @@ public sealed class PolicyTestRunner
         return new PolicyTestReport(cases.ToImmutable(), diagnostics.ToSortedList());
     }
 
+    /// <summary>The test folder's files, by path relative to it, shown relative to the working folder.</summary>
+    private sealed class TestFiles(string root, FleetFiles files)
+    {
+        public FleetFiles Files => files;
+
+        public string Display(string path) => Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(root, path));
+
+        public string? Read(string path, DiagnosticBag diagnostics)
+        {
+            var bag = new DiagnosticBag();
+            var text = files.ReadText(path, bag);
+            foreach (var d in bag.ToSortedList())
+            {
+                diagnostics.Add(d with { Location = d.Location with { Path = Display(d.Location.Path) } });
+            }
+
+            return text;
+        }
+    }
+
     private static void RunTest(
         MappingNode document,
-        string file,
-        string folder,
+        string testFile,
+        TestFiles files,
         IReadOnlyDictionary<string, string> localPolicies,
         ImmutableArray<PolicyTestCase>.Builder cases,
         DiagnosticBag diagnostics,
         CancellationToken cancellationToken)
     {
         var errorsBefore = diagnostics.ErrorCount;
+        var file = files.Display(testFile);
         var reader = new FieldReader(document, FleetApi.PolicyTestKind, diagnostics);
         reader.Raw("apiVersion");
         reader.Raw("kind");
@@ -120,7 +151,10 @@ public sealed class PolicyTestRunner
         {
             if (localPolicies.TryGetValue(policyName.Value, out var path))
             {
-                sources.Add(new PolicySourceFile(Path.GetRelativePath(Environment.CurrentDirectory, path), File.ReadAllText(path)));
+                if (files.Read(path, diagnostics) is { } policyText)
+                {
+                    sources.Add(new PolicySourceFile(files.Display(path), policyText));
+                }
             }
             else if (BuiltInModules.PolicyNames.Contains(policyName.Value))
             {
@@ -150,14 +184,19 @@ public sealed class PolicyTestRunner
 
         foreach (var resource in resources)
         {
-            var path = Path.Combine(folder, resource.Value);
-            if (!File.Exists(path))
+            var path = FleetFiles.Combine(FleetFiles.DirectoryOf(testFile), resource.Value);
+            var entry = files.Files.Resolve(path, out var error);
+            if (entry is null || entry.Kind != FleetEntryKind.File)
             {
-                diagnostics.Error(resource.Location, Codes.FileNotFound, $"resource file '{resource.Value}' does not exist");
+                diagnostics.Error(resource.Location, error?.Contains("outside", StringComparison.Ordinal) == true ? Codes.SymlinkOutsideRepo : Codes.FileNotFound,
+                    $"resource file '{resource.Value}' {error ?? (entry?.Kind == FleetEntryKind.Special ? "is a FIFO, socket or device" : "is not a file")}; resources must be files inside the test folder");
                 continue;
             }
 
-            documents.AddRange(StandaloneTarget.Read(Path.GetRelativePath(Environment.CurrentDirectory, path), File.ReadAllText(path), diagnostics));
+            if (files.Read(path, diagnostics) is { } text)
+            {
+                documents.AddRange(StandaloneTarget.Read(files.Display(path), text, diagnostics));
+            }
         }
 
         Cluster? cluster = clusterNode is null ? null : FleetLoader.ReadCluster(clusterNode, diagnostics);
