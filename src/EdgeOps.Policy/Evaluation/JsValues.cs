@@ -1,21 +1,27 @@
 using EdgeOps.Fleet.Yaml;
 using Jint;
 using Jint.Native;
+using Jint.Native.Object;
 
 namespace EdgeOps.Policy.Evaluation;
 
 /// <summary>
-/// Builds JavaScript values straight from node trees (no JSON text in between), freezing each
-/// object and array with the engine's own Object.freeze when asked.
+/// Builds JavaScript values straight from node trees (no JSON text in between), each object and
+/// array frozen when asked by the engine's own Object.freeze, called directly (no entry into the
+/// interpreter per node), so a policy that replaces Object.freeze in its realm changes nothing here.
 /// </summary>
 internal sealed class JsValues(Engine engine)
 {
-    private readonly JsValue _freeze = engine.Intrinsics.Object.Get("freeze");
+    private readonly Jint.Native.Function.Function _freeze = (Jint.Native.Function.Function)engine.Intrinsics.Object.Get("freeze");
 
     /// <summary>A frozen array of values already built.</summary>
-    public JsValue Array(JsValue[] items) => engine.Invoke(_freeze, new JsArray(engine, items));
+    public JsValue Array(JsValue[] items) => Freeze(new JsArray(engine, items));
 
-    public JsValue From(Node node, bool freeze)
+    public JsValue From(Node node, bool freeze) => Build(node, freeze);
+
+    private JsValue Freeze(JsValue value) => _freeze.Call(JsValue.Undefined, [value]);
+
+    private JsValue Build(Node node, bool freeze)
     {
         switch (node)
         {
@@ -24,10 +30,10 @@ internal sealed class JsValues(Engine engine)
                     var result = new JsObject(engine);
                     foreach (var (key, value) in map.Entries)
                     {
-                        result.Set(key.Value, From(value, freeze));
+                        result.Set(key.Value, Build(value, freeze));
                     }
 
-                    return freeze ? engine.Invoke(_freeze, result) : result;
+                    return freeze ? Freeze(result) : result;
                 }
 
             case SequenceNode seq:
@@ -35,11 +41,10 @@ internal sealed class JsValues(Engine engine)
                     var items = new JsValue[seq.Count];
                     for (var i = 0; i < items.Length; i++)
                     {
-                        items[i] = From(seq[i], freeze);
+                        items[i] = Build(seq[i], freeze);
                     }
 
-                    var array = new JsArray(engine, items);
-                    return freeze ? engine.Invoke(_freeze, array) : array;
+                    return freeze ? Freeze(new JsArray(engine, items)) : new JsArray(engine, items);
                 }
 
             case ScalarNode scalar:
