@@ -120,6 +120,8 @@ public static class Codes
         [PatchFailed] = "Overlay patch cannot be applied",
         [PatchTargetUnmatched] = "Overlay patch target matches no object",
         [NothingPlaced] = "Workload is placed on no cluster",
+        [KindWithoutDefinition] = "Custom resource whose kind no CRD or declared API provides",
+        [ExpansionLimit] = "Object expands beyond the size limit through aliases, variables or patches",
         [PolicyViolation] = "Policy violation",
         [PolicySyntax] = "Policy has a JavaScript syntax error",
         [PolicyRuntime] = "Policy threw an error",

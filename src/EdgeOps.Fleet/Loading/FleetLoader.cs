@@ -51,7 +51,8 @@ public sealed class FleetLoader
 
         var yamlPaths = source.Entries.Values
             .Where(e => HasExtension(e.Path, YamlExtensions)
-                && (e.Kind == FleetEntryKind.File || (e.Kind == FleetEntryKind.Symlink && files.Resolve(e.Path, out _)?.Kind == FleetEntryKind.File)))
+                && (e.Kind is FleetEntryKind.File or FleetEntryKind.Special // a FIFO or device is reported when it is read, never opened
+                    || (e.Kind == FleetEntryKind.Symlink && files.Resolve(e.Path, out _)?.Kind == FleetEntryKind.File)))
             .Select(e => e.Path)
             .Order(StringComparer.Ordinal)
             .ToArray();
@@ -459,7 +460,8 @@ public sealed class FleetLoader
     {
         foreach (var entry in files.Source.Entries.Values.Where(e => e.Kind == FleetEntryKind.Symlink).OrderBy(e => e.Path, StringComparer.Ordinal))
         {
-            if (files.Resolve(entry.Path, out var error) is null && error!.Contains("outside", StringComparison.Ordinal))
+            if (files.Resolve(entry.Path, out var error) is null
+                && (error!.Contains("outside", StringComparison.Ordinal) || error.Contains("repository root", StringComparison.Ordinal)))
             {
                 diagnostics.Error(SourceLocation.FileStart(entry.Path), Codes.SymlinkOutsideRepo, $"'{entry.Path}' {error}");
             }

@@ -184,6 +184,12 @@ public sealed class PolicyTestRunner
 
         foreach (var resource in resources)
         {
+            if (Path.IsPathRooted(resource.Value))
+            {
+                diagnostics.Error(resource.Location, Codes.SymlinkOutsideRepo, $"resource file '{resource.Value}' is an absolute path; resources are files inside the test folder, relative to the test file");
+                continue;
+            }
+
             var path = FleetFiles.Combine(FleetFiles.DirectoryOf(testFile), resource.Value);
             var entry = files.Files.Resolve(path, out var error);
             if (entry is null || entry.Kind != FleetEntryKind.File)

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using EdgeOps.Fleet.Diagnostics;
+using EdgeOps.Policy.Testing;
+using EdgeOps.Tests;
+
+namespace EdgeOps.Policy.Tests.Testing;
+
+/// <summary><c>edgeops test</c> reads only regular files inside its folder and follows no link out of it.</summary>
+public sealed class PolicyTestConfinementTests : IDisposable
+{
+    private readonly TempFleet _folder = new(withFleet: false);
+
+    private const string Test = """
+        apiVersion: edgeops.io/v1alpha1
+        kind: PolicyTest
+        metadata: {name: t}
+        spec:
+          policies: [pod-security-baseline]
+          resources: [RESOURCE]
+          expect: [{object: Pod/p, policy: pod-security-baseline, result: pass}]
+        """;
+
+    [Theory]
+    [InlineData("../../../../../../etc/passwd", "outside")]
+    [InlineData("/etc/passwd", "absolute path")]
+    [InlineData("missing.yaml", "does not exist")]
+    public void Resource_OutsideTheFolderOrMissing_IsALocatedErrorAndNothingIsRead(string resource, string message)
+    {
+        _folder.Write("tests/t.yaml", Test.Replace("RESOURCE", resource, StringComparison.Ordinal));
+
+        var report = new PolicyTestRunner().Run(_folder.Root);
+
+        var error = Assert.Single(report.Diagnostics, d => d.IsError && d.Message.Contains("resource file", StringComparison.Ordinal));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.Equal(6, error.Location.Line);
+        Assert.DoesNotContain(report.Diagnostics, d => d.Message.Contains("root:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void LinkedFolders_AreNotFollowed_SoALoopCannotHangTheRun()
+    {
+        _folder.Write("tests/t.yaml", Test.Replace("RESOURCE", "pod.yaml", StringComparison.Ordinal));
+        _folder.Write("tests/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: busybox}]}\n");
+        _folder.Symlink("tests/loop", "..");
+        _folder.Symlink("outside", "/etc");
+
+        var report = new PolicyTestRunner().Run(_folder.Root);
+
+        var only = Assert.Single(report.Cases);
+        Assert.True(only.Passed, only.Failure);
+    }
+
+    [Fact]
+    public async Task FifoResource_IsRefusedInsteadOfHanging()
+    {
+        _folder.Write("tests/t.yaml", Test.Replace("RESOURCE", "pipe.yaml", StringComparison.Ordinal));
+        using (var mkfifo = Process.Start("mkfifo", Path.Combine(_folder.Root, "tests", "pipe.yaml")))
+        {
+            await mkfifo.WaitForExitAsync();
+        }
+
+        var report = await Task.Run(() => new PolicyTestRunner().Run(_folder.Root)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        var error = Assert.Single(report.Diagnostics, d => d.IsError && d.Message.Contains("resource file", StringComparison.Ordinal));
+        Assert.Contains("FIFO", error.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _folder.Dispose();
+}
