@@ -251,7 +251,8 @@ public sealed class SelfHealingTests(KubeServerFixture fixture) : IDisposable
         var result = await reconciler.RunOnceAsync(CancellationToken.None);
 
         Assert.Equal((PassOutcome.Invalid, good, bad), (result.Outcome, result.AppliedRevision, result.AttemptedRevision));
-        Assert.Contains("policy evaluation failed", result.Message, StringComparison.Ordinal);
+        Assert.Contains("policies/crash.js", result.Message, StringComparison.Ordinal);
+        Assert.Contains("EO6102", result.Message, StringComparison.Ordinal);
         Assert.Contains("boom", result.Message, StringComparison.Ordinal);
         Assert.Equal(bad, ReconcilerState.Load(_state).FailedRevision);
         Assert.Equal("Invalid", StatusReport.Read(Path.Combine(_state, "status.json"))!.Outcome);
