@@ -42,6 +42,25 @@ public sealed class Renderer
 
     public FleetModel Fleet => _fleet;
 
+    /// <summary>Bodies already measured and found within the limits: a manifest shared by many clusters is walked once.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<MappingNode, object> _withinLimits = [];
+
+    private bool TooLarge(MappingNode body)
+    {
+        if (_withinLimits.TryGetValue(body, out _))
+        {
+            return false;
+        }
+
+        if (NodeWeight.Measure(body, MaxObjectNodes, MaxObjectBytes).Over)
+        {
+            return true;
+        }
+
+        _withinLimits.TryAdd(body, body);
+        return false;
+    }
+
     public RenderResult Render(Cluster cluster, ClusterFacts? facts = null)
     {
         var context = new RenderContext(this, cluster, facts ?? ClusterFacts.None);
@@ -176,12 +195,11 @@ public sealed class Renderer
 
             foreach (var body in bodies)
             {
-                var (nodes, bytes) = NodeWeight.Of(body);
-                if (nodes > MaxObjectNodes || bytes > MaxObjectBytes)
+                if (renderer.TooLarge(body))
                 {
                     // Aliases, variables and patches share nodes; written out, this object would not fit in memory.
                     Report(body.Location, Codes.ExpansionLimit,
-                        $"{ObjectIdentity.From(body)} expands to {nodes:N0} nodes and {bytes:N0} characters (through aliases, variables or patches), over the limit of {MaxObjectNodes:N0} nodes and {MaxObjectBytes:N0} characters; refused");
+                        $"{ObjectIdentity.From(body)} expands past {MaxObjectNodes:N0} nodes or {MaxObjectBytes:N0} characters of text (through aliases, variables or patches); refused");
                     continue;
                 }
 

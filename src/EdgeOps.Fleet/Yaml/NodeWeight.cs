@@ -1,55 +1,52 @@
-using System.Runtime.CompilerServices;
-
 namespace EdgeOps.Fleet.Yaml;
 
 /// <summary>
 /// How large a node tree is once written out: nodes, and characters of scalar text, counting a shared
 /// subtree as often as it appears. Aliases, <c>${…}</c> substitution and patches share nodes rather than
-/// copy them, so a small tree in memory can stand for gigabytes of JSON; this is what bounds it.
-/// Weights are remembered per node, so measuring costs time in the distinct nodes, not the expansion.
+/// copy them, so a small tree in memory can stand for gigabytes of JSON; this is what bounds it. The walk
+/// stops as soon as a limit is passed, so measuring a bomb costs no more than measuring the limit.
 /// </summary>
 public static class NodeWeight
 {
-    private static readonly ConditionalWeakTable<Node, StrongBox<(long Nodes, long Bytes)>> Cache = [];
-
-    public static (long Nodes, long Bytes) Of(Node node)
+    /// <summary>The tree's weight, or, once it passes either limit, the weight counted so far with <c>Over</c> set.</summary>
+    public static (long Nodes, long Bytes, bool Over) Measure(Node node, long maxNodes, long maxBytes)
     {
-        if (node is ScalarNode scalar)
+        long nodes = 0, bytes = 0;
+        var pending = new Stack<Node>();
+        pending.Push(node);
+        while (pending.Count > 0)
         {
-            return (1, scalar.Value.Length);
+            var current = pending.Pop();
+            nodes++;
+            switch (current)
+            {
+                case ScalarNode scalar:
+                    bytes += scalar.Value.Length;
+                    break;
+                case MappingNode map:
+                    foreach (var (key, value) in map.Entries)
+                    {
+                        bytes += key.Value.Length;
+                        nodes++;
+                        pending.Push(value);
+                    }
+
+                    break;
+                case SequenceNode seq:
+                    for (var i = 0; i < seq.Count; i++)
+                    {
+                        pending.Push(seq[i]);
+                    }
+
+                    break;
+            }
+
+            if (nodes > maxNodes || bytes > maxBytes)
+            {
+                return (nodes, bytes, true);
+            }
         }
 
-        if (Cache.TryGetValue(node, out var known))
-        {
-            return known.Value;
-        }
-
-        long nodes = 1, bytes = 0;
-        switch (node)
-        {
-            case MappingNode map:
-                foreach (var (key, value) in map.Entries)
-                {
-                    var (n, b) = Of(value);
-                    nodes = Saturate(nodes + n + 1);
-                    bytes = Saturate(bytes + b + key.Value.Length);
-                }
-
-                break;
-            case SequenceNode seq:
-                for (var i = 0; i < seq.Count; i++)
-                {
-                    var (n, b) = Of(seq[i]);
-                    nodes = Saturate(nodes + n);
-                    bytes = Saturate(bytes + b);
-                }
-
-                break;
-        }
-
-        Cache.AddOrUpdate(node, new StrongBox<(long, long)>((nodes, bytes)));
-        return (nodes, bytes);
+        return (nodes, bytes, false);
     }
-
-    private static long Saturate(long value) => value < 0 ? long.MaxValue : value;
 }
