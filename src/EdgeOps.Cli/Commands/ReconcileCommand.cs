@@ -62,7 +62,7 @@ internal static class ReconcileCommand
                 FactsFile = parse.GetValue(facts),
                 AllowRollback = parse.GetValue(allowRollback),
                 HealthTimeout = parse.GetValue(healthTimeout) is { } h ? ParseDuration(h) : null,
-                Checkpoint = CrashPoint(),
+                Checkpoint = CrashPoint(context.Error),
                 Verifier = Verifier(parse.GetValue(allowedSigners), parse.GetValue(identity), parse.GetValue(identityRegex), parse.GetValue(issuer), parse.GetValue(trustedRoot)),
                 LeaseDuration = parse.GetValue(leaseDuration) is { } d ? ParseDuration(d) : every * 2,
             };
@@ -206,17 +206,30 @@ internal static class ReconcileCommand
             ? duration
             : throw new FleetSourceException($"'{text}' is not a duration (such as 30s, 5m, 1h)");
 
+    /// <summary>The second, explicit switch that arms EDGEOPS_CRASH_AT; without it the variable is ignored.</summary>
+    public const string CrashTestingSwitch = "EDGEOPS_CRASH_TESTING";
+
     /// <summary>
     /// EDGEOPS_CRASH_AT names a step (such as journal:applying) at which the process kills itself with
-    /// SIGKILL — how the crash tests cut power at a precise point of a transaction.
+    /// SIGKILL — how the crash tests cut power at a precise point of a transaction. It takes effect only
+    /// with EDGEOPS_CRASH_TESTING=1 as well, so a stray variable in an agent's environment cannot kill it,
+    /// and it says so loudly on stderr either way.
     /// </summary>
-    private static Action<string>? CrashPoint()
+    private static Action<string>? CrashPoint(TextWriter error)
     {
         var at = Environment.GetEnvironmentVariable("EDGEOPS_CRASH_AT");
         if (string.IsNullOrEmpty(at))
         {
             return null;
         }
+
+        if (Environment.GetEnvironmentVariable(CrashTestingSwitch) != "1")
+        {
+            error.WriteLine($"edgeops: warning: EDGEOPS_CRASH_AT is set but ignored: crash injection is a test facility and needs {CrashTestingSwitch}=1 as well");
+            return null;
+        }
+
+        error.WriteLine($"edgeops: WARNING: crash injection is ON: this process kills itself at '{at}' (EDGEOPS_CRASH_AT); never set this on a real agent");
 
         var remaining = int.TryParse(Environment.GetEnvironmentVariable("EDGEOPS_CRASH_SKIP"), out var skip) ? skip : 0;
         return point =>

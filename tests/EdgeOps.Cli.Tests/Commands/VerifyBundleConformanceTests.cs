@@ -14,7 +14,10 @@ public sealed class VerifyBundleConformanceTests
     private const string DefaultIdentity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
     private const string DefaultIssuer = "https://token.actions.githubusercontent.com";
 
-    private static readonly string Cases = Path.Combine(RepoPaths.Root, "..", "shared", "testdata", "sigstore-conformance", "bundle-verify");
+    private static readonly string Cases = GroundTruth.Folder("sigstore-conformance", "bundle-verify");
+
+    /// <summary>The sigstore-conformance bundle-verify cases in ../shared, each run by path and by digest.</summary>
+    private const int CaseCount = 37;
 
     /// <summary>Each failing case's README, reduced to the step that must reject it.</summary>
     private static readonly Dictionary<string, string> ExpectedReasons = new(StringComparer.Ordinal)
@@ -64,11 +67,20 @@ public sealed class VerifyBundleConformanceTests
         return data;
     }
 
+    [SkippableFact]
+    public void ConformanceCases_AreAllThere_ByPathAndByDigest()
+    {
+        Skip.IfNot(GroundTruth.Present(Cases), $"the sigstore-conformance cases are not at {Cases}");
+
+        Assert.Equal(CaseCount, Directory.EnumerateDirectories(Cases).Count());
+        Assert.Equal(CaseCount * 2, Folders().Count);
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Folders))]
     public async Task VerifyBundle_ConformanceCase_IsJudgedAsSigstoreClientsJudgeIt(string name, bool byDigest)
     {
-        Skip.IfNot(Directory.Exists(Cases), $"the sigstore-conformance cases are not at {Cases} (they come with ../shared beside the checkout)");
+        Skip.IfNot(GroundTruth.Present(Cases), $"the sigstore-conformance cases are not at {Cases} (they come with ../shared beside the checkout)");
         var folder = Path.Combine(Cases, name);
         var artifact = File.Exists(Path.Combine(folder, "artifact")) ? Path.Combine(folder, "artifact") : Path.Combine(Cases, "a.txt");
         var args = new List<string> { "verify-bundle", "--bundle", Path.Combine(folder, "bundle.sigstore.json") };

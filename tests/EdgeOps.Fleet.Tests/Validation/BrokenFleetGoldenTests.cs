@@ -26,7 +26,10 @@ public sealed class BrokenFleetGoldenTests
         var expectedPath = Path.Combine(folder, "expected.txt");
         if (Environment.GetEnvironmentVariable("EDGEOPS_UPDATE_GOLDEN") == "1")
         {
+            // Writing the files is never a pass: the new diagnostics need a person's review (git diff) first.
+            var changed = !File.Exists(expectedPath) || File.ReadAllText(expectedPath) != actual;
             File.WriteAllText(expectedPath, actual, new UTF8Encoding(false));
+            Assert.Fail($"EDGEOPS_UPDATE_GOLDEN=1: {(changed ? "rewrote" : "checked")} {expectedPath}; review the change with git diff, then run the tests without it");
         }
 
         Assert.True(File.Exists(expectedPath), $"missing {expectedPath}; run with EDGEOPS_UPDATE_GOLDEN=1 to create it");

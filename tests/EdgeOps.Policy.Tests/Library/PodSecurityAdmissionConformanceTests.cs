@@ -13,7 +13,10 @@ namespace EdgeOps.Policy.Tests.Library;
 /// </summary>
 public sealed class PodSecurityAdmissionConformanceTests
 {
-    private static readonly string Fixtures = Path.Combine(RepoPaths.Root, "..", "shared", "testdata", "pod-security-admission");
+    private static readonly string Fixtures = GroundTruth.Folder("pod-security-admission");
+
+    /// <summary>Fixtures at v1.37: baseline and restricted, pass and fail.</summary>
+    private const int FixtureCount = 148;
 
     public static TheoryData<string, string, string> Cases()
     {
@@ -37,7 +40,7 @@ public sealed class PodSecurityAdmissionConformanceTests
     [MemberData(nameof(Cases))]
     public void PodSecurityPolicy_Fixture_IsJudgedLikePodSecurityAdmission(string level, string expected, string file)
     {
-        Skip.IfNot(Directory.Exists(Fixtures), $"the pod-security-admission fixtures are not at {Fixtures} (they come with ../shared beside the checkout)");
+        Skip.IfNot(GroundTruth.Present(Fixtures), $"the pod-security-admission fixtures are not at {Fixtures} (they come with ../shared beside the checkout)");
         var path = Path.Combine(Fixtures, level, "v1.37", expected, file);
         var set = PolicyHarness.BuiltIn($"pod-security-{level}");
 
@@ -64,7 +67,7 @@ public sealed class PodSecurityAdmissionConformanceTests
     [SkippableFact]
     public void PodSecurityPolicies_CoverEveryCheckTheFixturesName()
     {
-        Skip.IfNot(Directory.Exists(Fixtures), $"the pod-security-admission fixtures are not at {Fixtures}");
+        Skip.IfNot(GroundTruth.Present(Fixtures), $"the pod-security-admission fixtures are not at {Fixtures}");
         var checks = Directory.EnumerateFiles(Fixtures, "*.yaml", SearchOption.AllDirectories)
             .Where(f => f.Contains($"{Path.DirectorySeparatorChar}fail{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .Select(f => System.Text.RegularExpressions.Regex.Replace(Path.GetFileNameWithoutExtension(f), @"\d+$", string.Empty))
@@ -72,5 +75,14 @@ public sealed class PodSecurityAdmissionConformanceTests
         var controls = PolicyHarness.BuiltIn("pod-security-restricted").Policies.Single().Controls.Select(c => c.ToLowerInvariant()).ToHashSet();
 
         Assert.Subset(controls, checks);
+    }
+
+    [SkippableFact]
+    public void Fixtures_AreAllThere_AndEachIsACase()
+    {
+        Skip.IfNot(GroundTruth.Present(Fixtures), $"the pod-security-admission fixtures are not at {Fixtures}");
+
+        Assert.Equal(FixtureCount, Directory.EnumerateFiles(Fixtures, "*.yaml", SearchOption.AllDirectories).Count());
+        Assert.Equal(FixtureCount, Cases().Count);
     }
 }

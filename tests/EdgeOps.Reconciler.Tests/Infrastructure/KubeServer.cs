@@ -9,7 +9,7 @@ namespace EdgeOps.Reconciler.Tests.Infrastructure;
 /// <summary>
 /// A real etcd, kube-apiserver and kube-controller-manager (v1.20.2) on loopback, envtest-style,
 /// shared by the whole test run. The binaries come from scripts/kube-test-env.sh (KUBEBUILDER_ASSETS,
-/// or built once from Debian's source package and cached). With KUBECONFIG set, the tests use that
+/// or built once from Debian's source package and cached). With EDGEOPS_TEST_REAL_CLUSTER=1 and KUBECONFIG set, the tests use that
 /// cluster instead. If the server cannot be started the tests fail: they never skip silently.
 /// </summary>
 public sealed class KubeServer : IAsyncDisposable
@@ -25,13 +25,18 @@ public sealed class KubeServer : IAsyncDisposable
 
     public string Token { get; private set; } = string.Empty;
 
-    /// <summary>True when the tests run against an external cluster (KUBECONFIG).</summary>
+    /// <summary>With this set to 1, the tests run against the cluster KUBECONFIG names; otherwise always against their own server.</summary>
+    public const string RealClusterSwitch = "EDGEOPS_TEST_REAL_CLUSTER";
+
+    /// <summary>True when the tests run against an external cluster (KUBECONFIG with EDGEOPS_TEST_REAL_CLUSTER=1).</summary>
     public bool IsExternal { get; private set; }
 
     public static async Task<KubeServer> StartAsync()
     {
         var server = new KubeServer(Path.Combine(Path.GetTempPath(), "edgeops-kube-" + Guid.NewGuid().ToString("N")[..10]));
-        if (Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } kubeconfig && File.Exists(kubeconfig))
+        // An ambient KUBECONFIG (a developer's real cluster) is never used unless asked for explicitly.
+        if (Environment.GetEnvironmentVariable(RealClusterSwitch) == "1"
+            && Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } kubeconfig && File.Exists(kubeconfig))
         {
             server.Configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
             server.ServerUri = new Uri(server.Configuration.Host);

@@ -7,7 +7,16 @@ internal static class ReconcilerProcess
 {
     public sealed record Run(int ExitCode, string Output, string Error, bool Killed);
 
-    public static async Task<Run> ReconcileAsync(KubeServer server, string repo, string branch, string stateDir, string ns, string? crashAt = null, int skip = 0, params string[] extra)
+    public static Task<Run> ReconcileAsync(KubeServer server, string repo, string branch, string stateDir, string ns, string? crashAt = null, int skip = 0, params string[] extra) =>
+        RunAsync(server, repo, branch, stateDir, ns, crashAt is null ? new Dictionary<string, string>() : new Dictionary<string, string>
+        {
+            ["EDGEOPS_CRASH_AT"] = crashAt,
+            ["EDGEOPS_CRASH_TESTING"] = "1",
+            ["EDGEOPS_CRASH_SKIP"] = skip.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, extra);
+
+    /// <summary>One pass with the given environment added.</summary>
+    public static async Task<Run> RunAsync(KubeServer server, string repo, string branch, string stateDir, string ns, IReadOnlyDictionary<string, string> environment, params string[] extra)
     {
         var kubeconfig = Path.Combine(stateDir + "-kubeconfig");
         var text = string.Join('\n',
@@ -30,10 +39,9 @@ internal static class ReconcilerProcess
         }
 
         psi.Environment["EDGEOPS_DEBUG"] = "1";
-        if (crashAt is not null)
+        foreach (var (name, value) in environment)
         {
-            psi.Environment["EDGEOPS_CRASH_AT"] = crashAt;
-            psi.Environment["EDGEOPS_CRASH_SKIP"] = skip.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            psi.Environment[name] = value;
         }
 
         using var process = Process.Start(psi)!;

@@ -211,4 +211,29 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
             }
         }
     }
+
+    [Fact]
+    public async Task CrashVariable_WithoutTheTestingSwitch_IsIgnoredLoudly()
+    {
+        var state = Path.Combine(Path.GetTempPath(), "edgeops-unarmed-" + _suffix);
+        try
+        {
+            var (a, _, _) = CommitRevisions();
+            _repo.Git("branch", "-q", "-f", "edge", a);
+            var run = await ReconcilerProcess.RunAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix,
+                new Dictionary<string, string> { ["EDGEOPS_CRASH_AT"] = "journal:applying" });
+
+            Assert.False(run.Killed);
+            Assert.True(run.ExitCode == 0, run.Output + run.Error);
+            Assert.Contains("EDGEOPS_CRASH_AT is set but ignored", run.Error, StringComparison.Ordinal);
+            Assert.Equal(a, EdgeOps.Reconciler.Pipeline.ReconcilerState.Load(state).AppliedRevision);
+        }
+        finally
+        {
+            if (Directory.Exists(state))
+            {
+                Directory.Delete(state, recursive: true);
+            }
+        }
+    }
 }
