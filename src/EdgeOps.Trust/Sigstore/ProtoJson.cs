@@ -10,7 +10,8 @@ namespace EdgeOps.Trust.Sigstore;
 /// </summary>
 internal static class ProtoJson
 {
-    public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, CommentHandling = JsonCommentHandling.Disallow };
+    // Duplicate keys are refused: "the last one wins" would let two readers see two different bundles.
+    public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false };
 
     /// <summary>Parses JSON that must be valid UTF-8 (System.Text.Json only notices bad UTF-8 when a string is read).</summary>
     public static JsonDocument Parse(ReadOnlyMemory<byte> json, BundleFailure failure, string what)

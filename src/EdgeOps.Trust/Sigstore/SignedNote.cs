@@ -49,12 +49,25 @@ internal sealed record SignedNote(string Text, string Origin, long TreeSize, byt
             throw new BundleException(BundleFailure.Checkpoint, "checkpoint root hash line is not base64");
         }
 
+        // The signature block is one or more lines, each ended by a newline: no blank line, no repeat.
+        var block = envelope[(split + 2)..];
+        if (!block.EndsWith('\n'))
+        {
+            throw new BundleException(BundleFailure.Checkpoint, "checkpoint does not end with a newline");
+        }
+
         var signatures = new List<NoteSignature>();
-        foreach (var line in envelope[(split + 2)..].Split('\n'))
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in block[..^1].Split('\n'))
         {
             if (line.Length == 0)
             {
-                continue;
+                throw new BundleException(BundleFailure.Checkpoint, "checkpoint has a blank line among its signature lines");
+            }
+
+            if (!seen.Add(line))
+            {
+                throw new BundleException(BundleFailure.Checkpoint, "checkpoint repeats a signature line");
             }
 
             if (!line.StartsWith("\u2014 ", StringComparison.Ordinal))

@@ -127,6 +127,7 @@ public sealed class TrustedRoot
     private static List<TransparencyLogKey> Logs(JsonElement root, string name)
     {
         var logs = new List<TransparencyLogKey>();
+        var keysById = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var entries = ProtoJson.Array(root, name, "$");
         for (var i = 0; i < entries.Count; i++)
         {
@@ -153,6 +154,11 @@ public sealed class TrustedRoot
             }
 
             var logId = ProtoJson.Bytes(ProtoJson.Object(entries[i], "logId", path), "keyId", path + ".logId");
+            if (!keysById.TryAdd(Convert.ToHexStringLower(logId), raw) && !keysById[Convert.ToHexStringLower(logId)].AsSpan().SequenceEqual(raw))
+            {
+                throw new BundleException(BundleFailure.Malformed, $"{path}.logId is also the ID of another {name} entry with a different key; a log ID must name one key");
+            }
+
             logs.Add(new TransparencyLogKey(ProtoJson.OptionalString(entries[i], "baseUrl", path) ?? "", logId, key, Window(publicKey, path + ".publicKey")));
         }
 
@@ -214,10 +220,12 @@ public sealed class TrustedRoot
             return TimeWindow.Always;
         }
 
-        var start = ProtoJson.OptionalString(validFor, "start", path + ".validFor");
+        // A window with no start is not "valid since forever": it is a root someone got wrong.
+        var start = ProtoJson.OptionalString(validFor, "start", path + ".validFor")
+            ?? throw new BundleException(BundleFailure.Malformed, $"{path}.validFor has no start; a validity window must say when it begins");
         var end = ProtoJson.OptionalString(validFor, "end", path + ".validFor");
         return new TimeWindow(
-            start is null ? DateTimeOffset.MinValue : ProtoJson.Timestamp(start, path + ".validFor.start"),
+            ProtoJson.Timestamp(start, path + ".validFor.start"),
             end is null ? null : ProtoJson.Timestamp(end, path + ".validFor.end"));
     }
 }
