@@ -5,9 +5,9 @@ using EdgeOps.Fleet.Yaml;
 using EdgeOps.Policy.Loading;
 using EdgeOps.Policy.Sandbox;
 using Jint;
+using Jint.Constraints;
 using Jint.Native;
 using Jint.Native.Object;
-using Jint.Constraints;
 using Jint.Runtime;
 
 namespace EdgeOps.Policy.Evaluation;
