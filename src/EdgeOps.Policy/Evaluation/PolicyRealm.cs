@@ -147,33 +147,18 @@ internal sealed class PolicyRealm
         return new Outcome(gathered.Finish(), null, facts.ToImmutable(), dependencies);
     }
 
-    private JsValue Value(PolicyData data)
-    {
-        if (!_values.TryGetValue(data.Hash, out var value))
-        {
-            if (_values.Count >= MaxCachedValues)
-            {
-                _values.Clear();
-            }
-
-            value = _values[data.Hash] = _builder.From(data.Node, freeze: true);
-        }
-
-        return value;
-    }
+    /// <summary>The object a policy judges: frozen, so that a policy that tries to change it fails and nothing it sees later differs.</summary>
+    private JsValue Value(PolicyData data) => Cached(data.Hash, data.Node, freeze: true);
 
     /// <summary>
     /// Context data is not frozen: policies reach it only through read-only tracking proxies, and a
     /// proxy may not hand out wrapped values of a frozen object's properties.
     /// </summary>
-    private JsValue Context(PolicyData? data)
-    {
-        if (data is not { } d)
-        {
-            return JsValue.Null;
-        }
+    private JsValue Context(PolicyData? data) => data is { } d ? Cached("ctx:" + d.Hash, d.Node, freeze: false) : JsValue.Null;
 
-        var key = "ctx:" + d.Hash;
+    /// <summary>JavaScript copies are kept by content hash while this realm lives (bounded): the same object is converted once.</summary>
+    private JsValue Cached(string key, Node node, bool freeze)
+    {
         if (!_values.TryGetValue(key, out var value))
         {
             if (_values.Count >= MaxCachedValues)
@@ -181,7 +166,7 @@ internal sealed class PolicyRealm
                 _values.Clear();
             }
 
-            value = _values[key] = _builder.From(d.Node, freeze: false);
+            value = _values[key] = _builder.From(node, freeze);
         }
 
         return value;
