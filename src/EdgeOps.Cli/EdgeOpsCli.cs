@@ -12,10 +12,14 @@ namespace EdgeOps.Cli;
 /// </summary>
 public static class EdgeOpsCli
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        RunAsync(args, stdout, stderr, null, cancellationToken);
+
+    /// <param name="stdin">What '-' reads (null: the console's standard input).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin, CancellationToken cancellationToken)
     {
         var isConsole = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
-        var context = new CliContext(stdout, stderr, isConsole);
+        var context = new CliContext(stdout, stderr, isConsole) { In = stdin };
         var root = new RootCommand("EdgeOps: GitOps and policy for edge Kubernetes fleets")
         {
             ValidateCommand.Create(context),

@@ -29,8 +29,12 @@ internal static class CheckCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var clusterFile = new Option<string?>("--cluster-file") { Description = "A Cluster object whose facts the policies see as ctx.cluster" };
-        var output = CommonOptions.Output("text", "json");
-        var files = new Argument<string[]>("files") { Description = "Manifest files (multi-document YAML, any kind)", Arity = ArgumentArity.OneOrMore };
+        var output = CommonOptions.Output("text", "json", "junit", "sarif", "github");
+        var files = new Argument<string[]>("files")
+        {
+            Description = "Manifest files or folders (searched recursively for .yaml, .yml and .json), or - for standard input; multi-document YAML, kind: List and JSON arrays",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var command = new Command("check", "Evaluate manifest files against policies, without a fleet repo")
         {
             policies, builtIn, clusterFile, output, files,
@@ -83,23 +87,20 @@ internal static class CheckCommand
         }
 
         var documents = new List<ManifestDocument>();
-        foreach (var file in files)
+        foreach (var (display, text) in Inputs(files, context))
         {
-            var text = ReadInput(file);
-            texts[file] = text;
-            documents.AddRange(StandaloneTarget.Read(file, text, diagnostics));
+            texts[display] = text;
+            documents.AddRange(StandaloneTarget.Read(display, text, diagnostics));
         }
 
-        if (diagnostics.HasErrors)
+        // A document that cannot be read is a located error for that document (and exit 2); the rest is still checked.
+        var unreadable = diagnostics.ToSortedList();
+        foreach (var d in unreadable)
         {
-            // Unreadable input: nothing is evaluated on a half-read set of objects.
-            foreach (var d in diagnostics.ToSortedList())
-            {
-                DiagnosticText.Write(context.Error, d, texts, string.Empty);
-            }
-
-            return ExitCodes.UsageOrIo;
+            DiagnosticText.Write(context.Error, d, texts, string.Empty);
         }
+
+        diagnostics = new DiagnosticBag();
 
         var set = PolicyLoader.Load(sources, diagnostics);
         using var engine = new PolicyEngine(set, new PolicyEngineOptions { CancellationToken = cancellationToken });
@@ -110,9 +111,25 @@ internal static class CheckCommand
         }
 
         var problems = diagnostics.ToSortedList();
+        var all = problems.Concat(evaluation.Violations.Select(PolicyFleetCheck.ToDiagnostic)).ToList();
         if (format == "json")
         {
             ValidateCommand.WriteTo(context.Out, stream => WriteJson(stream, documents, evaluation, problems));
+        }
+        else if (format == "sarif")
+        {
+            ValidateCommand.WriteTo(context.Out, stream => Sarif.Write(stream, [.. unreadable, .. all], string.Empty));
+        }
+        else if (format == "github")
+        {
+            foreach (var d in unreadable.Concat(all))
+            {
+                context.Out.WriteLine(GitHubAnnotations.Line(d));
+            }
+        }
+        else if (format == "junit")
+        {
+            ValidateCommand.WriteTo(context.Out, stream => CheckJUnit.Write(stream, documents, set, evaluation, [.. unreadable, .. problems]));
         }
         else
         {
@@ -127,7 +144,39 @@ internal static class CheckCommand
                 $"{documents.Count} objects, {set.Policies.Length} policies: {errors} error violations, {warnings} warnings, {problems.Count(p => p.IsError)} policy errors"));
         }
 
+        if (unreadable.Any(d => d.IsError))
+        {
+            return ExitCodes.UsageOrIo;
+        }
+
         return evaluation.Violations.Any(v => v.Severity == PolicySeverity.Error) || problems.Any(p => p.IsError) ? ExitCodes.Invalid : ExitCodes.Ok;
+    }
+
+    /// <summary>The texts to check: files as given, folders searched recursively in name order, and - for standard input.</summary>
+    private static IEnumerable<(string Display, string Text)> Inputs(string[] arguments, CliContext context)
+    {
+        foreach (var argument in arguments)
+        {
+            if (argument == "-")
+            {
+                yield return ("<stdin>", (context.In ?? Console.In).ReadToEnd());
+            }
+            else if (Directory.Exists(argument))
+            {
+                var found = Directory.EnumerateFiles(argument, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.Hidden })
+                    .Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal))
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+                foreach (var file in found)
+                {
+                    yield return (file, ReadInput(file));
+                }
+            }
+            else
+            {
+                yield return (argument, ReadInput(argument));
+            }
+        }
     }
 
     private static string ReadInput(string path)

@@ -14,11 +14,13 @@ internal static class Sarif
 {
     public const string SchemaUri = "https://json.schemastore.org/sarif-2.1.0.json";
 
-    public static void Write(Stream stream, ValidationReport report, string pathPrefix)
+    public static void Write(Stream stream, ValidationReport report, string pathPrefix) => Write(stream, report.Diagnostics, pathPrefix);
+
+    public static void Write(Stream stream, IReadOnlyList<Diagnostic> diagnostics, string pathPrefix)
     {
         // A policy violation's rule is its policy/control; every other diagnostic's rule is its code.
         static string RuleId(Diagnostic d) => d.Code == Codes.PolicyViolation && d.Rule is { } rule ? rule : d.Code;
-        var codes = report.Diagnostics.Select(RuleId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var codes = diagnostics.Select(RuleId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var ruleIndex = codes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
         var version = typeof(Sarif).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
@@ -45,7 +47,7 @@ internal static class Sarif
             writer.WriteString("text", description);
             writer.WriteEndObject();
             writer.WriteStartObject("defaultConfiguration");
-            writer.WriteString("level", report.Diagnostics.First(d => RuleId(d) == code).Severity == Severity.Error ? "error" : "warning");
+            writer.WriteString("level", diagnostics.First(d => RuleId(d) == code).Severity == Severity.Error ? "error" : "warning");
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
@@ -55,7 +57,7 @@ internal static class Sarif
         writer.WriteEndObject();
 
         writer.WriteStartArray("results");
-        foreach (var d in report.Diagnostics)
+        foreach (var d in diagnostics)
         {
             writer.WriteStartObject();
             writer.WriteString("ruleId", RuleId(d));

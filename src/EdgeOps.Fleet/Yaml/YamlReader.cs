@@ -89,7 +89,8 @@ public sealed partial class YamlReader
         }
         catch (YamlException ex)
         {
-            _diagnostics.Error(Locate(ex.Start), Codes.YamlSyntax, CleanMessage(ex));
+            _diagnostics.Error(TabAfter(text, _lastMark) is { } tab && ex.Message.Contains("tab", StringComparison.Ordinal) ? tab : Locate(Where(ex)),
+                Codes.YamlSyntax, CleanMessage(ex));
         }
         catch (LimitExceededException ex)
         {
@@ -273,6 +274,33 @@ public sealed partial class YamlReader
 
     private SourceLocation Locate(Mark mark) =>
         new(_path, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));
+
+    /// <summary>
+    /// Where the problem is: the innermost error's position, and for "while scanning X, found Y" the
+    /// position of Y (a tab used as indentation is reported at the tab, not where the mapping began).
+    /// </summary>
+    private static Mark Where(YamlException ex)
+    {
+        var inner = ex.InnerException as YamlException ?? ex;
+        return inner.Message.Contains(", found ", StringComparison.Ordinal) && inner.End.Line > inner.Start.Line ? inner.End : inner.Start;
+    }
+
+    /// <summary>The first tab in a line's indentation from the last event read on: YAML's parser reports such a tab where its mapping began.</summary>
+    private SourceLocation? TabAfter(string text, Mark last)
+    {
+        var lines = text.Split('\n');
+        for (var i = (int)Math.Max(0, last.Line - 1); i < lines.Length; i++)
+        {
+            var indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', 0, indent);
+            if (tab >= 0)
+            {
+                return new SourceLocation(_path, i + 1, tab + 1);
+            }
+        }
+
+        return null;
+    }
 
     private static string CleanMessage(YamlException ex)
     {
