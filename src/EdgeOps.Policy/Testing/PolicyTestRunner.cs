@@ -69,9 +69,21 @@ public sealed class PolicyTestRunner
         // followed only inside it, FIFOs and devices are refused, sizes and encodings are checked.
         using var source = new DirectoryFleetSource(root);
         var files = new TestFiles(root, new FleetFiles(source));
-        var localPolicies = source.Entries.Values
+        // The folder's policies are known by the name they declare (policy.name), whatever their file is called.
+        var localSources = new List<PolicySourceFile>();
+        foreach (var path in source.Entries.Values
             .Where(e => e.Kind == FleetEntryKind.File && !e.Path.Contains('/', StringComparison.Ordinal) && e.Path.EndsWith(".js", StringComparison.Ordinal))
-            .ToDictionary(e => e.Path[..^3], e => e.Path, StringComparer.Ordinal);
+            .Select(e => e.Path)
+            .Order(StringComparer.Ordinal))
+        {
+            if (files.Read(path, diagnostics) is { } text)
+            {
+                localSources.Add(new PolicySourceFile(files.Display(path), text));
+            }
+        }
+
+        var localPolicies = PolicyLoader.Load(localSources, diagnostics).Policies.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var builtIns = new Dictionary<string, PolicyDefinition?>(StringComparer.Ordinal);
         var testFiles = source.Entries.Values
             .Where(e => e.Kind == FleetEntryKind.File && (e.Path.EndsWith(".yaml", StringComparison.Ordinal) || e.Path.EndsWith(".yml", StringComparison.Ordinal)))
             .Select(e => e.Path)
@@ -88,7 +100,7 @@ public sealed class PolicyTestRunner
             {
                 if (document is MappingNode map && map.GetString("kind") == FleetApi.PolicyTestKind)
                 {
-                    RunTest(map, file, files, localPolicies, cases, diagnostics, cancellationToken);
+                    RunTest(map, file, files, localPolicies, builtIns, cases, diagnostics, cancellationToken);
                 }
             }
         }
@@ -120,7 +132,8 @@ public sealed class PolicyTestRunner
         MappingNode document,
         string testFile,
         TestFiles files,
-        IReadOnlyDictionary<string, string> localPolicies,
+        IReadOnlyDictionary<string, PolicyDefinition> localPolicies,
+        Dictionary<string, PolicyDefinition?> builtIns,
         ImmutableArray<PolicyTestCase>.Builder cases,
         DiagnosticBag diagnostics,
         CancellationToken cancellationToken)
@@ -146,23 +159,29 @@ public sealed class PolicyTestRunner
         var expectations = spec.Objects("expect", required: true).Select(e => ReadExpectation(e)).Where(e => e is not null).Select(e => e!).ToList();
         spec.Finish();
 
-        var sources = new List<PolicySourceFile>();
+        var chosen = new List<PolicyDefinition>();
         foreach (var policyName in policyNames)
         {
-            if (localPolicies.TryGetValue(policyName.Value, out var path))
+            if (localPolicies.TryGetValue(policyName.Value, out var local))
             {
-                if (files.Read(path, diagnostics) is { } policyText)
-                {
-                    sources.Add(new PolicySourceFile(files.Display(path), policyText));
-                }
+                chosen.Add(local);
             }
             else if (BuiltInModules.PolicyNames.Contains(policyName.Value))
             {
-                sources.Add(PolicySourceFile.BuiltInPolicy(policyName.Value));
+                if (!builtIns.TryGetValue(policyName.Value, out var builtIn))
+                {
+                    builtIn = builtIns[policyName.Value] = PolicyLoader.Load([PolicySourceFile.BuiltInPolicy(policyName.Value)], diagnostics).Policies.SingleOrDefault();
+                }
+
+                if (builtIn is not null)
+                {
+                    chosen.Add(builtIn);
+                }
             }
             else
             {
-                diagnostics.Error(policyName.Location, Codes.PolicyUnknown, $"no policy named '{policyName.Value}' in the folder or built in");
+                diagnostics.Error(policyName.Location, Codes.PolicyUnknown,
+                    $"no policy named '{policyName.Value}' in the folder or built in (local policies: {(localPolicies.Count == 0 ? "none" : string.Join(", ", localPolicies.Keys.Order(StringComparer.Ordinal)))})");
             }
         }
 
@@ -206,8 +225,18 @@ public sealed class PolicyTestRunner
         }
 
         Cluster? cluster = clusterNode is null ? null : FleetLoader.ReadCluster(clusterNode, diagnostics);
-        var set = PolicyLoader.Load(sources, diagnostics);
+        var set = new PolicySet([.. chosen.DistinctBy(p => p.Name).OrderBy(p => p.Name, StringComparer.Ordinal)]);
         PolicySets.CheckParameters(parameters, set, diagnostics);
+        foreach (var expectation in expectations)
+        {
+            // An expectation about a control the policy does not have could never fail: it is a mistake in the test.
+            if (expectation.Control is { } control && set.Policies.FirstOrDefault(p => p.Name == expectation.Policy) is { Controls.IsEmpty: false } policy
+                && !policy.Controls.Contains(control))
+            {
+                diagnostics.Error(expectation.Location, Codes.PolicyUnknown,
+                    $"policy '{policy.Name}' has no control '{control}' (its controls: {string.Join(", ", policy.Controls)})");
+            }
+        }
         if (diagnostics.ErrorCount > errorsBefore)
         {
             cases.Add(new PolicyTestCase(name, "test definition", false, "the test file has errors (see above)", document.Location, TimeSpan.Zero));

@@ -5,8 +5,8 @@ using EdgeOps.Tests;
 
 namespace EdgeOps.Policy.Tests.Testing;
 
-/// <summary><c>edgeops test</c> reads only regular files inside its folder and follows no link out of it.</summary>
-public sealed class PolicyTestConfinementTests : IDisposable
+/// <summary><c>edgeops test</c>: confined to its folder (no links out, no FIFOs), policies by declared name, expectations checked.</summary>
+public sealed class PolicyTestRunnerTests : IDisposable
 {
     private readonly TempFleet _folder = new(withFleet: false);
 
@@ -63,6 +63,52 @@ public sealed class PolicyTestConfinementTests : IDisposable
 
         var error = Assert.Single(report.Diagnostics, d => d.IsError && d.Message.Contains("resource file", StringComparison.Ordinal));
         Assert.Contains("FIFO", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Policies_AreFoundByTheNameTheyDeclare_NotByTheirFileName()
+    {
+        _folder.Write("no-latest-tag.js", """
+            export const policy = { name: "image-tags", severity: "error", controls: ["latest"] };
+            export function validate(o) { return o.spec.containers.some(c => c.image.endsWith(":latest")) ? { message: "pin the tag", control: "latest" } : []; }
+            """);
+        _folder.Write("tests/t.yaml", """
+            apiVersion: edgeops.io/v1alpha1
+            kind: PolicyTest
+            metadata: {name: by-name}
+            spec:
+              policies: [image-tags]
+              objects:
+                - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: "busybox:latest"}]}}
+              expect: [{object: Pod/p, policy: image-tags, control: latest, result: fail}]
+            """);
+
+        var report = new PolicyTestRunner().Run(_folder.Root);
+
+        Assert.Empty(report.Diagnostics);
+        Assert.True(Assert.Single(report.Cases).Passed);
+    }
+
+    [Fact]
+    public void Expectation_NamingAControlThePolicyDoesNotHave_Fails()
+    {
+        _folder.Write("tests/t.yaml", """
+            apiVersion: edgeops.io/v1alpha1
+            kind: PolicyTest
+            metadata: {name: typo}
+            spec:
+              policies: [pod-security-baseline]
+              objects:
+                - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: busybox}]}}
+              expect: [{object: Pod/p, policy: pod-security-baseline, control: privilegd, result: pass}]
+            """);
+
+        var report = new PolicyTestRunner().Run(_folder.Root);
+
+        var error = Assert.Single(report.Diagnostics, d => d.IsError);
+        Assert.Contains("has no control 'privilegd'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(8, error.Location.Line);
+        Assert.False(Assert.Single(report.Cases).Passed);
     }
 
     public void Dispose() => _folder.Dispose();
