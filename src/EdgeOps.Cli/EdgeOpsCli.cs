@@ -12,6 +12,40 @@ namespace EdgeOps.Cli;
 /// </summary>
 public static class EdgeOpsCli
 {
+    /// <summary>The first "--name" token that is not an option of the command it was given to.</summary>
+    private static string? UnknownOption(string[] args, ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var known = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Concat(["--help", "-h", "-?", "--version"]).ToHashSet(StringComparer.Ordinal);
+        foreach (var arg in args.TakeWhile(a => a != "--"))
+        {
+            var name = arg.Split('=', 2)[0];
+            if (name.StartsWith("--", StringComparison.Ordinal) && name.Length > 2 && !known.Contains(name))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>For an unknown command or option, the nearest one the command line knows at that point.</summary>
+    private static string DidYouMean(string message, ParseResult parse)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "^Unrecognized command or argument '(.+)'");
+        if (!match.Success)
+        {
+            return string.Empty;
+        }
+
+        var token = match.Groups[1].Value;
+        var command = parse.CommandResult.Command;
+        IEnumerable<string> candidates = token.StartsWith('-')
+            ? command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
+            : command.Subcommands.Select(c => c.Name);
+        return Fleet.Loading.Suggestions.DidYouMean(token, candidates);
+    }
+
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
         RunAsync(args, stdout, stderr, null, cancellationToken);
 
@@ -34,12 +68,21 @@ public static class EdgeOpsCli
             VerifyBundleCommand.Create(context),
         };
 
-        var parse = root.Parse(args);
+        // 'edgeops' alone prints the help, as kubectl and flux do.
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+        if (UnknownOption(args, parse) is { } unknown)
+        {
+            // An option the command does not have would otherwise be taken for a path or a value.
+            await stderr.WriteLineAsync($"edgeops: unknown option '{unknown}' for '{parse.CommandResult.Command.Name}'{DidYouMean($"Unrecognized command or argument '{unknown}'", parse)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"Run 'edgeops {parse.CommandResult.Command.Name} --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.UsageOrIo;
+        }
+
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)
             {
-                await stderr.WriteLineAsync($"edgeops: {error.Message}").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"edgeops: {error.Message}{DidYouMean(error.Message, parse)}").ConfigureAwait(false);
             }
 
             await stderr.WriteLineAsync("Run 'edgeops --help' for usage.").ConfigureAwait(false);

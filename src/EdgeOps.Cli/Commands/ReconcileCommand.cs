@@ -24,6 +24,7 @@ internal static class ReconcileCommand
         var cluster = new Option<string>("--cluster") { Description = "This cluster's name in the fleet", Required = true };
         var branch = new Option<string?>("--branch") { Description = "Branch to follow (default: the repository's default branch)" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Kubeconfig file (default: in-cluster config in a pod, else KUBECONFIG or ~/.kube/config)" };
+        var kubeContext = new Option<string?>("--context") { Description = "The kubeconfig context to use (default: its current context)" };
         var stateDir = new Option<string>("--state-dir") { Description = "Cache, journal and status folder", DefaultValueFactory = _ => "/var/lib/edgeops" };
         var ns = new Option<string>("--namespace") { Description = "Namespace for the inventory and status", DefaultValueFactory = _ => "edgeops-system" };
         var once = new Option<bool>("--once") { Description = "Run one pass and exit" };
@@ -40,7 +41,7 @@ internal static class ReconcileCommand
         var leaseDuration = new Option<string?>("--lease-duration") { Description = "How long the cluster lease lasts unrenewed: another agent takes over that long after this one dies (default: twice --interval)" };
         var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
         {
-            repo, cluster, branch, kubeconfig, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
+            repo, cluster, branch, kubeconfig, kubeContext, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
             identity, identityRegex, issuer, trustedRoot, leaseDuration,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -66,7 +67,7 @@ internal static class ReconcileCommand
                 Verifier = Verifier(parse.GetValue(allowedSigners), parse.GetValue(identity), parse.GetValue(identityRegex), parse.GetValue(issuer), parse.GetValue(trustedRoot)),
                 LeaseDuration = parse.GetValue(leaseDuration) is { } d ? ParseDuration(d) : every * 2,
             };
-            var configuration = Configuration(parse.GetValue(kubeconfig));
+            var configuration = Configuration(parse.GetValue(kubeconfig), parse.GetValue(kubeContext));
             if (parse.GetValue(once))
             {
                 return await RunOnceAsync(context, options, configuration, cancellationToken).ConfigureAwait(false);
@@ -108,18 +109,18 @@ internal static class ReconcileCommand
         };
     }
 
-    internal static KubernetesClientConfiguration Configuration(string? kubeconfig)
+    internal static KubernetesClientConfiguration Configuration(string? kubeconfig, string? context = null)
     {
         try
         {
             if (kubeconfig is not null)
             {
-                return KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+                return KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig, currentContext: context);
             }
 
-            return KubernetesClientConfiguration.IsInCluster()
+            return KubernetesClientConfiguration.IsInCluster() && context is null
                 ? KubernetesClientConfiguration.InClusterConfig()
-                : KubernetesClientConfiguration.BuildConfigFromConfigFile(Environment.GetEnvironmentVariable("KUBECONFIG"));
+                : KubernetesClientConfiguration.BuildConfigFromConfigFile(Environment.GetEnvironmentVariable("KUBECONFIG"), currentContext: context);
         }
         catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or IOException)
         {

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using EdgeOps.Tests;
+
+namespace EdgeOps.Cli.Tests.Commands;
+
+/// <summary>The command line as people type it: help when bare, suggestions for typos, JSON where scripts read.</summary>
+public sealed class CommandLineTests
+{
+    [Fact]
+    public async Task Bare_PrintsHelpAndExitsZero()
+    {
+        var result = await CliRunner.RunAsync();
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Usage:", result.Out, StringComparison.Ordinal);
+        Assert.Contains("validate", result.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "valdate" }, "(did you mean 'validate'?)")]
+    [InlineData(new[] { "validate", "--outptu", "json" }, "unknown option '--outptu' for 'validate' (did you mean '--output'?)")]
+    [InlineData(new[] { "reconcile", "--repo", "r", "--cluster", "c", "--kubecontext", "x" }, "unknown option '--kubecontext' for 'reconcile'")]
+    public async Task Typos_AreUsageErrors_WithTheNearestName(string[] args, string message)
+    {
+        var result = await CliRunner.RunAsync(args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Clusters_AsJson_ListEveryClusterWithItsLabels()
+    {
+        var result = await CliRunner.RunAsync("clusters", RepoPaths.ExampleFleet, "-o", "json");
+
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Out);
+        var clusters = json.RootElement.GetProperty("clusters").EnumerateArray().ToList();
+        Assert.Equal(13, clusters.Count);
+        var robot = clusters.Single(c => c.GetProperty("name").GetString() == "robot-es-0001");
+        Assert.Equal("micro", robot.GetProperty("labels").GetProperty("tier").GetString());
+        Assert.True(robot.GetProperty("objects").GetInt32() > 0);
+    }
+
+    [Fact]
+    public async Task Reconcile_WithAContextTheKubeconfigLacks_IsAUsageError()
+    {
+        using var dir = new TempFleet(withFleet: false);
+        dir.Write("kubeconfig", "apiVersion: v1\nkind: Config\nclusters: [{name: t, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: t, context: {cluster: t, user: u}}]\ncurrent-context: t\n");
+
+        var result = await CliRunner.RunAsync("reconcile", "--once", "--repo", dir.Root, "--cluster", "c", "--kubeconfig", Path.Combine(dir.Root, "kubeconfig"),
+            "--context", "elsewhere", "--state-dir", Path.Combine(dir.Root, "state"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("elsewhere", result.Error, StringComparison.Ordinal);
+    }
+}
