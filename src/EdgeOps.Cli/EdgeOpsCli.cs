@@ -67,6 +67,7 @@ public static class EdgeOpsCli
             InstallCommand.Create(context),
             VerifyBundleCommand.Create(context),
         };
+        root.Add(CompletionCommand.Create(context, () => root));
 
         // 'edgeops' alone prints the help, as kubectl and flux do.
         var parse = root.Parse(args.Length == 0 ? ["--help"] : args);

@@ -54,4 +54,35 @@ public sealed class CommandLineTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("elsewhere", result.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Completion_Bash_CompletesCommandsAndTheirOptions()
+    {
+        var script = await CliRunner.RunAsync("completion", "bash");
+        Assert.Equal(0, script.ExitCode);
+        using var dir = new TempFleet(withFleet: false);
+        dir.Write("c.bash", script.Out);
+
+        var psi = new System.Diagnostics.ProcessStartInfo("bash", ["-c",
+            $"source {Path.Combine(dir.Root, "c.bash")}; COMP_WORDS=(edgeops val); COMP_CWORD=1; _edgeops; echo \"${{COMPREPLY[*]}}\"; COMP_WORDS=(edgeops validate --ou); COMP_CWORD=2; _edgeops; echo \"${{COMPREPLY[*]}}\""])
+        {
+            RedirectStandardOutput = true,
+        };
+        using var bash = System.Diagnostics.Process.Start(psi)!;
+        var output = await bash.StandardOutput.ReadToEndAsync();
+        await bash.WaitForExitAsync();
+
+        Assert.Equal(["validate", "--output"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData("zsh", "bashcompinit")]
+    [InlineData("fish", "complete -c edgeops -n '__fish_seen_subcommand_from validate' -l output")]
+    public async Task Completion_OtherShells(string shell, string expected)
+    {
+        var script = await CliRunner.RunAsync("completion", shell);
+
+        Assert.Equal(0, script.ExitCode);
+        Assert.Contains(expected, script.Out, StringComparison.Ordinal);
+    }
 }
