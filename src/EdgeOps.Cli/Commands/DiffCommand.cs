@@ -18,17 +18,27 @@ internal static class DiffCommand
             Description = "Two revisions, A..B; or one revision A to compare with the work tree",
         };
         var path = CommonOptions.FleetPath();
-        var output = CommonOptions.Output("text", "json");
+        var output = CommonOptions.Output("text", "json", "markdown");
+        var clusters = new Option<string[]>("--cluster") { Description = "Only this cluster (repeatable)", Arity = ArgumentArity.OneOrMore };
+        var selector = new Option<string?>("--selector", "-l") { Description = "Only clusters whose labels match, e.g. 'tier=far,country in (ES,IT)'" };
+        var exitCode = new Option<bool>("--exit-code") { Description = "Exit 1 when there are changes, 0 when none (as git diff --exit-code)" };
         var command = new Command("diff", "Show, per cluster, the objects added, changed and removed between two revisions")
         {
-            range, path, output,
+            range, path, output, clusters, selector, exitCode,
         };
-        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(context, parse.GetValue(range)!, parse.GetValue(path)!, parse.GetValue(output)!)));
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(context, parse.GetValue(range)!, parse.GetValue(path)!, parse.GetValue(output)!,
+            parse.GetValue(clusters) ?? [], parse.GetValue(selector), parse.GetValue(exitCode))));
         return command;
     }
 
-    private static int Run(CliContext context, string range, string path, string format)
+    private static int Run(CliContext context, string range, string path, string format, string[] clusterNames, string? selectorText, bool exitCode)
     {
+        Fleet.Model.LabelSelector? selector = null;
+        if (selectorText is not null)
+        {
+            selector = Fleet.Model.SelectorParser.TryParse(selectorText, out var parsed, out var why) ? parsed : throw new FleetSourceException(why!);
+        }
+
         var dots = range.IndexOf("..", StringComparison.Ordinal);
         var from = dots < 0 ? range : range[..dots];
         var to = dots < 0 ? null : range[(dots + 2)..];
@@ -60,7 +70,13 @@ internal static class DiffCommand
             return ExitCodes.Invalid;
         }
 
-        var diffs = FleetDiff.Compare(before.Fleet, after.Fleet);
+        foreach (var name in clusterNames.Where(n => before.Fleet.FindCluster(n) is null && after.Fleet.FindCluster(n) is null))
+        {
+            throw new FleetSourceException($"neither revision has a cluster named '{name}'");
+        }
+
+        var diffs = FleetDiff.Compare(before.Fleet, after.Fleet, c =>
+            (clusterNames.Length == 0 || clusterNames.Contains(c.Name, StringComparer.Ordinal)) && (selector is null || selector.Matches(c.Labels)));
         var fromName = beforeSource.Revision?[..12] ?? from;
         var toName = afterSource.Revision?[..12] ?? "work tree";
         if (format == "json")
@@ -69,17 +85,30 @@ internal static class DiffCommand
         }
         else
         {
-            WriteText(context.Out, fromName, toName, diffs);
+            WriteText(context.Out, fromName, toName, diffs, markdown: format == "markdown");
         }
 
-        return ExitCodes.Ok;
+        return exitCode && diffs.Any(d => d.Kind != ClusterChangeKind.Untouched) ? ExitCodes.Invalid : ExitCodes.Ok;
     }
 
-    private static void WriteText(TextWriter writer, string from, string to, IReadOnlyList<ClusterDiff> diffs)
+    /// <summary>What makes two clusters' changes the same: every object change with its fields, old and new values.</summary>
+    private static string Signature(ClusterDiff diff) =>
+        diff.Kind + "|" + string.Join("|", diff.Changes.Select(c => $"{c.Kind} {c.Id} {string.Join(";", c.Fields.Select(f => $"{f.Path}={f.Old}>{f.New}"))}"));
+
+    private static void WriteText(TextWriter writer, string from, string to, IReadOnlyList<ClusterDiff> diffs, bool markdown)
     {
-        writer.WriteLine($"fleet diff {from}..{to}");
-        foreach (var diff in diffs.Where(d => d.Kind != ClusterChangeKind.Untouched))
+        writer.WriteLine(markdown ? $"### Fleet diff `{from}..{to}`" : $"fleet diff {from}..{to}");
+        if (markdown)
         {
+            writer.WriteLine();
+            writer.WriteLine($"{diffs.Count(d => d.Kind != ClusterChangeKind.Untouched)} of {diffs.Count} clusters change.");
+        }
+
+        // Clusters that get exactly the same change are shown once: "same change on 1,998 clusters".
+        foreach (var group in diffs.Where(d => d.Kind != ClusterChangeKind.Untouched).GroupBy(Signature, StringComparer.Ordinal))
+        {
+            var members = group.Select(d => d.Cluster).ToList();
+            var diff = group.First();
             var counts = string.Join(", ", new[] { ChangeKind.Added, ChangeKind.Changed, ChangeKind.Removed }
                 .Select(k => (k, n: diff.Changes.Count(c => c.Kind == k)))
                 .Where(p => p.n > 0)
@@ -90,13 +119,30 @@ internal static class DiffCommand
                 ClusterChangeKind.Removed => " (cluster removed)",
                 _ => string.Empty,
             };
+            var who = members.Count == 1
+                ? $"cluster {diff.Cluster}{note}"
+                : $"same change on {members.Count:N0} clusters{note} ({string.Join(", ", members.Take(5))}{(members.Count > 5 ? ", …" : string.Empty)})";
             writer.WriteLine();
-            writer.WriteLine($"cluster {diff.Cluster}{note}: {(counts.Length == 0 ? "no objects" : counts)}");
+            writer.WriteLine(markdown ? $"#### {who}: {(counts.Length == 0 ? "no objects" : counts)}" : $"{who}: {(counts.Length == 0 ? "no objects" : counts)}");
+            if (markdown)
+            {
+                writer.WriteLine();
+                writer.WriteLine("```diff");
+            }
+
             foreach (var change in diff.Changes)
             {
                 var mark = change.Kind switch { ChangeKind.Added => '+', ChangeKind.Removed => '-', _ => '~' };
-                var paths = change.ChangedPaths.IsEmpty ? string.Empty : $"  ({string.Join(", ", change.ChangedPaths)})";
-                writer.WriteLine($"  {mark} {change.Id}{paths}");
+                writer.WriteLine($"{(markdown ? string.Empty : "  ")}{mark} {change.Id}");
+                foreach (var field in change.Fields)
+                {
+                    writer.WriteLine($"{(markdown ? "!" : " ")}     {field.Path}: {field.Old} → {field.New}");
+                }
+            }
+
+            if (markdown)
+            {
+                writer.WriteLine("```");
             }
         }
 
@@ -104,7 +150,7 @@ internal static class DiffCommand
         writer.WriteLine();
         writer.WriteLine(untouched.Count == 0
             ? "untouched: none"
-            : $"untouched: {untouched.Count} cluster{(untouched.Count == 1 ? string.Empty : "s")}: {string.Join(", ", untouched)}");
+            : $"untouched: {untouched.Count} cluster{(untouched.Count == 1 ? string.Empty : "s")}: {string.Join(", ", untouched.Take(50))}{(untouched.Count > 50 ? ", …" : string.Empty)}");
     }
 
     private static void WriteJson(Stream stream, string from, string to, IReadOnlyList<ClusterDiff> diffs)
@@ -136,6 +182,17 @@ internal static class DiffCommand
                 foreach (var p in change.ChangedPaths)
                 {
                     writer.WriteStringValue(p);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteStartArray("fields");
+                foreach (var field in change.Fields)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("path", field.Path);
+                    writer.WriteString("old", field.Old);
+                    writer.WriteString("new", field.New);
+                    writer.WriteEndObject();
                 }
 
                 writer.WriteEndArray();

@@ -11,8 +11,14 @@ public enum ChangeKind
     Removed,
 }
 
-/// <summary>One object that differs between two revisions, with the JSON paths that changed.</summary>
-public sealed record ObjectChange(ChangeKind Kind, ObjectIdentity Id, ImmutableArray<string> ChangedPaths);
+/// <summary>One value that differs: its JSON path, and the old and new value as short text ("(absent)" when missing).</summary>
+public sealed record FieldChange(string Path, string Old, string New);
+
+/// <summary>One object that differs between two revisions, with the fields that changed.</summary>
+public sealed record ObjectChange(ChangeKind Kind, ObjectIdentity Id, ImmutableArray<FieldChange> Fields)
+{
+    public ImmutableArray<string> ChangedPaths => [.. Fields.Select(f => f.Path)];
+}
 
 public enum ClusterChangeKind
 {
@@ -32,11 +38,14 @@ public static class FleetDiff
 {
     private const int MaxPathsPerObject = 8;
 
-    public static ImmutableArray<ClusterDiff> Compare(FleetModel before, FleetModel after)
+    /// <param name="include">Which clusters to compare (by the cluster as either revision has it); null for all.</param>
+    public static ImmutableArray<ClusterDiff> Compare(FleetModel before, FleetModel after, Func<Cluster, bool>? include = null)
     {
         var oldRenderer = new Renderer(before);
         var newRenderer = new Renderer(after);
-        var names = before.Clusters.Select(c => c.Name).Union(after.Clusters.Select(c => c.Name), StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var names = before.Clusters.Select(c => c.Name).Union(after.Clusters.Select(c => c.Name), StringComparer.Ordinal)
+            .Where(n => include is null || (after.FindCluster(n) ?? before.FindCluster(n)) is { } c && include(c))
+            .Order(StringComparer.Ordinal).ToList();
         var results = new ClusterDiff[names.Count];
         Parallel.For(0, names.Count, i =>
         {
@@ -67,9 +76,9 @@ public static class FleetDiff
             }
             else if (!ReferenceEquals(old.Body, o.Body) && !NodeEquality.Equal(old.Body, o.Body))
             {
-                var paths = new List<string>();
-                ChangedPaths(old.Body, o.Body, string.Empty, paths);
-                changes.Add(new ObjectChange(ChangeKind.Changed, o.Id, [.. paths.Take(MaxPathsPerObject)]));
+                var fields = new List<FieldChange>();
+                ChangedFields(old.Body, o.Body, string.Empty, fields);
+                changes.Add(new ObjectChange(ChangeKind.Changed, o.Id, [.. fields.Take(MaxPathsPerObject)]));
             }
         }
 
@@ -84,9 +93,9 @@ public static class FleetDiff
         return changes.ToImmutable();
     }
 
-    private static void ChangedPaths(Node a, Node b, string path, List<string> paths)
+    private static void ChangedFields(Node a, Node b, string path, List<FieldChange> fields)
     {
-        if (paths.Count > MaxPathsPerObject)
+        if (fields.Count > MaxPathsPerObject)
         {
             return;
         }
@@ -100,11 +109,11 @@ public static class FleetDiff
                 var vb = mb[key];
                 if (va is null || vb is null)
                 {
-                    paths.Add(child);
+                    fields.Add(new FieldChange(child, Show(va), Show(vb)));
                 }
                 else if (!NodeEquality.Equal(va, vb))
                 {
-                    ChangedPaths(va, vb, child, paths);
+                    ChangedFields(va, vb, child, fields);
                 }
             }
 
@@ -117,13 +126,25 @@ public static class FleetDiff
             {
                 if (!NodeEquality.Equal(sa[i], sb[i]))
                 {
-                    ChangedPaths(sa[i], sb[i], $"{path}[{i}]", paths);
+                    ChangedFields(sa[i], sb[i], $"{path}[{i}]", fields);
                 }
             }
 
             return;
         }
 
-        paths.Add(path.Length == 0 ? "(whole object)" : path);
+        fields.Add(new FieldChange(path.Length == 0 ? "(whole object)" : path, Show(a), Show(b)));
     }
+
+    /// <summary>A value as it reads in a diff line: scalars quoted (and cut at 60 characters), collections by size.</summary>
+    private static string Show(Node? node) => node switch
+    {
+        null => "(absent)",
+        ScalarNode { IsNull: true } => "null",
+        ScalarNode s when s.Kind is ScalarKind.String => "\"" + (s.Value.Length > 60 ? s.Value[..59] + "…" : s.Value).Replace("\n", "\\n", StringComparison.Ordinal) + "\"",
+        ScalarNode s => s.Value,
+        MappingNode m => $"{{{m.Entries.Length} fields}}",
+        SequenceNode q => $"[{q.Count} items]",
+        _ => "?",
+    };
 }

@@ -70,8 +70,54 @@ public sealed class OtherCommandTests
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(
-            $"fleet diff {a[..12]}..{b[..12]}\n\ncluster far-1: 1 changed\n  ~ ConfigMap default/app  (data.key)\n\nuntouched: 1 cluster: micro-1\n",
+            $"fleet diff {a[..12]}..{b[..12]}\n\ncluster far-1: 1 changed\n  ~ ConfigMap default/app\n      data.key: \"value\" → \"new\"\n\nuntouched: 1 cluster: micro-1\n",
             result.Out);
+    }
+
+    [Fact]
+    public async Task Diff_SameChangeOnManyClusters_IsGrouped_FilteredAndScripted()
+    {
+        using var fleet = new TempFleet();
+        fleet.Cluster("far-1", "tier: far").Cluster("far-2", "tier: far").Cluster("far-3", "tier: far\ncountry: IT").Cluster("micro-1", "tier: micro");
+        fleet.Workload("app", "placement: {clusterSelector: {matchLabels: {tier: far}}}");
+        var a = fleet.Commit("a");
+        fleet.Write("workloads/app/manifest.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  key: new\n");
+        var b = fleet.Commit("b");
+
+        var grouped = await CliRunner.RunAsync("diff", $"{a}..{b}", fleet.Root, "--exit-code");
+        Assert.Equal(1, grouped.ExitCode);
+        Assert.Contains("same change on 3 clusters (far-1, far-2, far-3): 1 changed", grouped.Out, StringComparison.Ordinal);
+
+        var selected = await CliRunner.RunAsync("diff", $"{a}..{b}", fleet.Root, "--selector", "country=IT");
+        Assert.Contains("cluster far-3: 1 changed", selected.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("far-1", selected.Out, StringComparison.Ordinal);
+
+        var quiet = await CliRunner.RunAsync("diff", $"{a}..{b}", fleet.Root, "--cluster", "micro-1", "--exit-code");
+        Assert.Equal(0, quiet.ExitCode);
+        Assert.Contains("untouched: 1 cluster: micro-1", quiet.Out, StringComparison.Ordinal);
+
+        var markdown = await CliRunner.RunAsync("diff", $"{a}..{b}", fleet.Root, "-o", "markdown");
+        Assert.Contains("### Fleet diff `", markdown.Out, StringComparison.Ordinal);
+        Assert.Contains("```diff\n~ ConfigMap default/app\n!     data.key: \"value\" → \"new\"\n```", markdown.Out, StringComparison.Ordinal);
+
+        var unknown = await CliRunner.RunAsync("diff", $"{a}..{b}", fleet.Root, "--cluster", "nope");
+        Assert.Equal(2, unknown.ExitCode);
+    }
+
+    [Fact]
+    public async Task Diff_OfAnInvalidRevision_IsRefusedWithItsDiagnostics()
+    {
+        using var fleet = new TempFleet();
+        fleet.Cluster("a");
+        var good = fleet.Commit("good");
+        fleet.Write("clusters/a.yaml", "apiVersion: edgeops.io/v1alpha1\nkind: Cluster\nmetadata: {name: a}\nspec: {bogus: 1}\n");
+        var bad = fleet.Commit("bad");
+
+        var result = await CliRunner.RunAsync("diff", $"{good}..{bad}", fleet.Root);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("clusters/a.yaml:4:8: error EO2001", result.Error, StringComparison.Ordinal);
+        Assert.Contains("cannot diff", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]
