@@ -111,7 +111,13 @@ public static class EdgeOpsCli
                 EnableDefaultExceptionHandler = false,
                 ProcessTerminationTimeout = null,
             };
-            return await parse.InvokeAsync(configuration, cancellation.Token).ConfigureAwait(false);
+            var code = await parse.InvokeAsync(configuration, cancellation.Token).ConfigureAwait(false);
+            if (args.Length == 0 || args.Any(a => a is "--help" or "-h" or "-?"))
+            {
+                await stdout.WriteAsync(CommandHelp.Epilogue(parse.CommandResult.Command is RootCommand ? "edgeops" : parse.CommandResult.Command.Name)).ConfigureAwait(false);
+            }
+
+            return code;
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

@@ -85,4 +85,30 @@ public sealed class CommandLineTests
         Assert.Equal(0, script.ExitCode);
         Assert.Contains(expected, script.Out, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string> Commands() => [.. CommandHelp.Commands.Where(c => c != "edgeops")];
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public async Task EveryCommandsHelp_HasExamplesExitCodesAndEnvironment(string command)
+    {
+        var result = await CliRunner.RunAsync(command, "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Usage:", result.Out, StringComparison.Ordinal);
+        Assert.Contains("Examples:\n  edgeops " + command, result.Out.Replace("helm template chart | ", string.Empty, StringComparison.Ordinal).Replace("source <(", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("Exit codes:\n  0 ", result.Out, StringComparison.Ordinal);
+        Assert.Contains("Environment:\n", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryCommand_HasAHelpEpilogue()
+    {
+        var help = await CliRunner.RunAsync("--help");
+        var listed = help.Out.Split('\n').SkipWhile(l => !l.StartsWith("Commands:", StringComparison.Ordinal)).Skip(1)
+            .TakeWhile(l => l.Trim().Length > 0)
+            .Select(l => l.Trim().Split(' ')[0]);
+
+        Assert.Equal(listed.Order(StringComparer.Ordinal), CommandHelp.Commands.Where(c => c != "edgeops").Order(StringComparer.Ordinal));
+    }
 }
