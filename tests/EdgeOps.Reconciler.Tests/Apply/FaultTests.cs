@@ -63,6 +63,14 @@ public sealed class FaultTests(KubeServerFixture fixture)
         Assert.Equal(4, result.ChangeSet.Changes.Count(c => c.Action is ChangeAction.Created or ChangeAction.Configured));
         using var direct = new KubeTestContext(fixture.Server);
         await AssertAppliedOnceAsync(direct, test.Suffix);
+
+        // Counted at the proxy, object by object: however many times a write was sent, it took effect once.
+        var ns = $"faults-{test.Suffix}";
+        foreach (var path in new[] { $"/api/v1/namespaces/{ns}", $"/api/v1/namespaces/{ns}/configmaps/one", $"/api/v1/namespaces/{ns}/configmaps/two", $"/apis/apps/v1/namespaces/{ns}/deployments/web" })
+        {
+            Assert.True(proxy.WritesTo(path) >= 1, $"no write reached {path}");
+            Assert.True(proxy.EffectiveWrites(path) == 1, $"{path}: {proxy.EffectiveWrites(path)} effective writes from {proxy.WritesTo(path)} requests");
+        }
     }
 
     [Fact]

@@ -26,6 +26,8 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly Task _loop;
     private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
     private readonly List<long> _times = [];
+    private readonly Dictionary<string, int> _writesTo = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _writeVersions = new(StringComparer.Ordinal);
     private int _sequence;
 
     public FaultProxy(Uri target, Func<int, HttpListenerRequest, FaultKind>? plan = null)
@@ -62,6 +64,30 @@ public sealed class FaultProxy : IAsyncDisposable
     }
 
     public int Writes => Count("PATCH") + Count("POST") + Count("PUT") + Count("DELETE");
+
+    /// <summary>
+    /// Writes that took effect on the object at <paramref name="path"/> (the URL path, no query): the distinct
+    /// states its successful write responses show for exactly the fields those writes set. A retried
+    /// server-side apply of the same object leaves those fields as the first one did, so one effect stays one
+    /// however often it was sent; what other writers change (a controller's status, its annotations) is not
+    /// counted.
+    /// </summary>
+    public int EffectiveWrites(string path)
+    {
+        lock (_counts)
+        {
+            return _writeVersions.TryGetValue(path, out var versions) ? versions.Count : 0;
+        }
+    }
+
+    /// <summary>Write requests forwarded for the object at <paramref name="path"/>, retries included.</summary>
+    public int WritesTo(string path)
+    {
+        lock (_counts)
+        {
+            return _writesTo.GetValueOrDefault(path);
+        }
+    }
 
     /// <summary>The most requests forwarded within any one second.</summary>
     public int PeakRequestsPerSecond
@@ -138,18 +164,26 @@ public sealed class FaultProxy : IAsyncDisposable
                     break;
             }
 
+            var isWrite = request.HttpMethod is "PATCH" or "POST" or "PUT" or "DELETE";
+            var path = request.Url?.AbsolutePath ?? string.Empty;
             lock (_counts)
             {
                 _counts[request.HttpMethod] = _counts.GetValueOrDefault(request.HttpMethod) + 1;
                 _times.Add(Environment.TickCount64);
+                if (isWrite)
+                {
+                    _writesTo[path] = _writesTo.GetValueOrDefault(path) + 1;
+                }
             }
 
             using var forward = new HttpRequestMessage(new HttpMethod(request.HttpMethod), new Uri(_target, request.RawUrl));
+            byte[]? sent = null;
             if (request.HasEntityBody)
             {
                 using var body = new MemoryStream();
                 await request.InputStream.CopyToAsync(body).ConfigureAwait(false);
-                forward.Content = new ByteArrayContent(body.ToArray());
+                sent = body.ToArray();
+                forward.Content = new ByteArrayContent(sent);
                 if (request.ContentType is { } type)
                 {
                     forward.Content.Headers.TryAddWithoutValidation("Content-Type", type);
@@ -168,6 +202,19 @@ public sealed class FaultProxy : IAsyncDisposable
             response.StatusCode = (int)upstream.StatusCode;
             response.ContentType = upstream.Content.Headers.ContentType?.ToString();
             var bytes = await upstream.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+            if (isWrite && upstream.IsSuccessStatusCode && Effect(request.HttpMethod, sent, bytes) is { } version)
+            {
+                lock (_counts)
+                {
+                    if (!_writeVersions.TryGetValue(path, out var versions))
+                    {
+                        _writeVersions[path] = versions = [];
+                    }
+
+                    versions.Add(version);
+                }
+            }
+
             if (fault == FaultKind.Drop)
             {
                 // The request took effect upstream, but the connection dies halfway through the
@@ -192,6 +239,45 @@ public sealed class FaultProxy : IAsyncDisposable
             {
             }
         }
+    }
+
+    /// <summary>What a successful write left on the fields it wrote: the response projected onto the request's fields.</summary>
+    private static string? Effect(string method, byte[]? sent, byte[] answer)
+    {
+        if (method == "DELETE")
+        {
+            return "deleted";
+        }
+
+        try
+        {
+            var request = sent is null ? null : System.Text.Json.Nodes.JsonNode.Parse(sent);
+            var response = System.Text.Json.Nodes.JsonNode.Parse(answer);
+            return request is null || response is null ? null : Project(request, response)?.ToJsonString();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // not a JSON apply (a lease update, say)
+        }
+    }
+
+    private static System.Text.Json.Nodes.JsonNode? Project(System.Text.Json.Nodes.JsonNode shape, System.Text.Json.Nodes.JsonNode? value)
+    {
+        if (shape is System.Text.Json.Nodes.JsonObject fields && value is System.Text.Json.Nodes.JsonObject actual)
+        {
+            var projected = new System.Text.Json.Nodes.JsonObject();
+            foreach (var (key, child) in fields)
+            {
+                if (child is not null)
+                {
+                    projected[key] = Project(child, actual[key]);
+                }
+            }
+
+            return projected;
+        }
+
+        return value?.DeepClone();
     }
 
     private static async Task WriteAsync(HttpListenerResponse response, string json)
