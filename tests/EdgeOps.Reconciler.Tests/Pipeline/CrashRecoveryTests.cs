@@ -168,6 +168,19 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
         var live = await LiveAsync();
         Assert.True(live is StateA or StateB, $"after a kill at {point}#{skip} the cluster holds neither revision: {live}");
         Assert.Equal(StateB, live); // the restart finished or redid the transaction
+        await AssertRecordsAgreeAsync(state, b);
+    }
+
+    /// <summary>What the agent remembers (state.json, the journal, the inventory in the cluster) names the revision the cluster holds.</summary>
+    private async Task AssertRecordsAgreeAsync(string state, string revision)
+    {
+        Assert.Equal(revision, EdgeOps.Reconciler.Pipeline.ReconcilerState.Load(state).AppliedRevision);
+        var journal = new EdgeOps.Reconciler.Transactions.Journal(state).Read();
+        Assert.True(journal is null || EdgeOps.Reconciler.Transactions.Journal.Decide(journal) == EdgeOps.Reconciler.Transactions.RecoveryAction.None,
+            $"a transaction is still open after the restart: {journal}");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var inventory = await new EdgeOps.Reconciler.Apply.InventoryStore(api, "edgeops-" + _suffix).LoadAsync(CancellationToken.None);
+        Assert.Equal(revision, inventory.Revision);
     }
 
     [Theory]
@@ -187,6 +200,7 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
         output.WriteLine($"{point}#{skip}: after the restart: {restarted.Output.Trim()}");
         var live = await LiveAsync();
         Assert.True(live == StateA, $"after a kill at {point}#{skip} and a restart the cluster should hold revision A: {live} ({restarted.Output}{restarted.Error})");
+        await AssertRecordsAgreeAsync(state, a);
     }
 
     private string NewStateDir()
