@@ -141,7 +141,8 @@ public sealed partial class YamlReader
                 {
                     Count(new Weight(1, 0), ev);
                     var entries = ImmutableArray.CreateBuilder<KeyValuePair<ScalarNode, Node>>();
-                    HashSet<string>? seen = null;
+                    var seen = new HashSet<string>(StringComparer.Ordinal);
+                    List<(ScalarNode Key, Node Value)>? merges = null;
                     var size = new Weight(1, 0);
                     for (var next = Next(); next is not MappingEnd; next = Next())
                     {
@@ -152,15 +153,15 @@ public sealed partial class YamlReader
                                 "mapping keys must be scalars; complex keys are not supported");
                         }
 
-                        if (key.Value == "<<" && key.IsSingleLinePlain)
-                        {
-                            throw new LimitExceededException(key.Location, Codes.UnsupportedYaml,
-                                "YAML merge keys ('<<') are not supported; write the fields out");
-                        }
-
                         var (value, valueSize) = Build(Next(), depth + 1);
                         size += keySize + valueSize;
-                        seen ??= new HashSet<string>(StringComparer.Ordinal);
+                        if (key.Value == "<<" && key.IsSingleLinePlain && !key.IsQuoted)
+                        {
+                            // A merge key, as Kubernetes' own YAML reader takes it: merged after the explicit keys.
+                            (merges ??= []).Add((key, value));
+                            continue;
+                        }
+
                         if (!seen.Add(key.Value))
                         {
                             _diagnostics.Error(key.Location, Codes.DuplicateKey, $"duplicate key '{key.Value}' in mapping");
@@ -170,11 +171,41 @@ public sealed partial class YamlReader
                         entries.Add(new(key, value));
                     }
 
+                    foreach (var (key, value) in merges ?? [])
+                    {
+                        Merge(key, value, entries, seen);
+                    }
+
                     return Register(map.Anchor, new MappingNode(entries.ToImmutable(), Locate(map.Start)), size);
                 }
 
             default:
                 throw new YamlException(ev.Start, ev.End, $"unexpected {ev.GetType().Name}");
+        }
+    }
+
+    /// <summary>
+    /// Adds the entries of a merge key's mapping (or of each mapping of its sequence, the first one winning)
+    /// whose keys the mapping does not already have: explicit keys always win, as YAML 1.1 merge keys say.
+    /// </summary>
+    private static void Merge(ScalarNode key, Node value, ImmutableArray<KeyValuePair<ScalarNode, Node>>.Builder entries, HashSet<string> seen)
+    {
+        IEnumerable<Node> sources = value switch
+        {
+            MappingNode one => [one],
+            SequenceNode many when many.Items.All(i => i is MappingNode) => many.Items,
+            _ => throw new LimitExceededException(key.Location, Codes.UnsupportedYaml,
+                "a merge key ('<<') takes a mapping or a list of mappings, usually aliases (<<: *defaults)"),
+        };
+        foreach (var source in sources.Cast<MappingNode>())
+        {
+            foreach (var entry in source.Entries)
+            {
+                if (seen.Add(entry.Key.Value))
+                {
+                    entries.Add(entry);
+                }
+            }
         }
     }
 

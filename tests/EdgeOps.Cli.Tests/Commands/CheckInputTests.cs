@@ -85,5 +85,15 @@ public sealed class CheckInputTests : IDisposable
         Assert.Contains(results.EnumerateArray(), r => r.GetProperty("ruleId").GetString() == "pod-security-baseline/privileged");
     }
 
+    [Fact]
+    public async Task MergeKeys_AreReadAsKubernetesReadsThem()
+    {
+        _dir.Write("merge.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: merged\n  labels: &shared {hostPID: true}\nspec:\n  <<: *shared\n  containers: [{name: c, image: busybox}]\n");
+
+        var result = await CliRunner.RunAsync("check", "-b", "pod-security-baseline", Path.Combine(_dir.Root, "merge.yaml"));
+
+        Assert.Contains("pod-security-baseline/hostNamespaces", result.Out, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -98,12 +98,24 @@ public sealed class YamlReaderTests
     }
 
     [Fact]
-    public void Read_MergeKey_IsRejectedWithAClearMessage()
+    public void Read_MergeKeys_AreMergedAsKubernetesReadsThem_ExplicitKeysWinning()
     {
-        var (_, diagnostics) = Read("base: &b {cpu: 1}\nother:\n  <<: *b\n");
+        var (docs, diagnostics) = Read("base: &b {cpu: 1, memory: 1Gi}\nextra: &e {cpu: 9, disk: 5Gi}\nother:\n  memory: 2Gi\n  <<: [*b, *e]\n  \"<<\": quoted-is-a-plain-key\n");
+
+        Assert.Empty(diagnostics);
+        var other = (MappingNode)((MappingNode)docs.Single()!)["other"]!;
+        Assert.Equal(["memory", "<<", "cpu", "disk"], other.Entries.Select(e => e.Key.Value));
+        Assert.Equal(("2Gi", "1", "5Gi"), (((ScalarNode)other["memory"]!).Value, ((ScalarNode)other["cpu"]!).Value, ((ScalarNode)other["disk"]!).Value));
+    }
+
+    [Fact]
+    public void Read_MergeKeyOfAScalar_IsALocatedError()
+    {
+        var (_, diagnostics) = Read("other:\n  <<: 5\n");
+
         var d = Assert.Single(diagnostics);
-        Assert.Equal(Codes.UnsupportedYaml, d.Code);
-        Assert.Contains("merge keys", d.Message, StringComparison.Ordinal);
+        Assert.Equal((Codes.UnsupportedYaml, 2), (d.Code, d.Location.Line));
+        Assert.Contains("takes a mapping or a list of mappings", d.Message, StringComparison.Ordinal);
     }
 
     [Fact]
