@@ -153,6 +153,11 @@ public sealed class TrustedRoot
                 throw new BundleException(BundleFailure.Malformed, $"{path}.publicKey.rawBytes: {e.Message}");
             }
 
+            if (ProtoJson.OptionalString(entries[i], "hashAlgorithm", path) is { } hash && hash is not ("SHA2_256" or "SHA2_384" or "SHA2_512"))
+            {
+                throw new BundleException(BundleFailure.Malformed, $"{path}.hashAlgorithm '{hash}' is not a hash this verifier knows (SHA2_256, SHA2_384, SHA2_512)");
+            }
+
             var logId = ProtoJson.Bytes(ProtoJson.Object(entries[i], "logId", path), "keyId", path + ".logId");
             if (!keysById.TryAdd(Convert.ToHexStringLower(logId), raw) && !keysById[Convert.ToHexStringLower(logId)].AsSpan().SequenceEqual(raw))
             {
@@ -215,10 +220,9 @@ public sealed class TrustedRoot
 
     private static TimeWindow Window(JsonElement parent, string path)
     {
-        if (ProtoJson.OptionalObject(parent, "validFor", path) is not { } validFor)
-        {
-            return TimeWindow.Always;
-        }
+        // Required: a root that does not say when a key or authority is valid cannot be read as "always".
+        var validFor = ProtoJson.OptionalObject(parent, "validFor", path)
+            ?? throw new BundleException(BundleFailure.Malformed, $"{path} has no validFor; every key and authority of a trusted root must say when it is valid");
 
         // A window with no start is not "valid since forever": it is a root someone got wrong.
         var start = ProtoJson.OptionalString(validFor, "start", path + ".validFor")

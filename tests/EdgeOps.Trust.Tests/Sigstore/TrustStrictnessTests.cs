@@ -30,6 +30,33 @@ public sealed class TrustStrictnessTests : IDisposable
         Assert.Contains($"$.{list}[0]", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("certificateAuthorities")]
+    [InlineData("tlogs")]
+    [InlineData("ctlogs")]
+    [InlineData("timestampAuthorities")]
+    public void TrustedRoot_WithoutValidFor_IsMalformed(string list)
+    {
+        var root = JsonNode.Parse(_sigstore.TrustedRootJson())!;
+        var entry = root[list]![0]!;
+        (list is "tlogs" or "ctlogs" ? entry["publicKey"]! : entry).AsObject().Remove("validFor");
+
+        var error = Assert.Throws<FormatException>(() => TrustedRoot.Parse(root.ToJsonString()));
+
+        Assert.Contains("has no validFor", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrustedRoot_LogWithAnUnknownHashAlgorithm_IsMalformed()
+    {
+        var root = JsonNode.Parse(_sigstore.TrustedRootJson())!;
+        root["tlogs"]![0]!["hashAlgorithm"] = "MD5";
+
+        var error = Assert.Throws<FormatException>(() => TrustedRoot.Parse(root.ToJsonString()));
+
+        Assert.Contains("hashAlgorithm 'MD5' is not a hash this verifier knows", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TrustedRoot_OneLogIdForTwoKeys_IsMalformed()
     {
