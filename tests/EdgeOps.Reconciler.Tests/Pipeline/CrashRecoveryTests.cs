@@ -156,6 +156,7 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
         var first = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix);
         Assert.True(first.ExitCode == 0, first.Output + first.Error);
         Assert.Equal(StateA, await LiveAsync());
+        var wholeA = await WholeObjectsAsync();
 
         _repo.Git("branch", "-q", "-f", "edge", b);
         var killed = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, point, skip);
@@ -169,6 +170,46 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
         Assert.True(live is StateA or StateB, $"after a kill at {point}#{skip} the cluster holds neither revision: {live}");
         Assert.Equal(StateB, live); // the restart finished or redid the transaction
         await AssertRecordsAgreeAsync(state, b);
+
+        // Whole objects: what the crash and the restart left equals B applied cleanly (after going back to A, which
+        // must equal the A first applied).
+        var recovered = await WholeObjectsAsync();
+        _repo.Git("branch", "-q", "-f", "edge", a);
+        Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, null, 0, "--allow-rollback")).ExitCode);
+        Assert.Equal(wholeA, await WholeObjectsAsync());
+        _repo.Git("branch", "-q", "-f", "edge", b);
+        Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix)).ExitCode);
+        Assert.Equal(await WholeObjectsAsync(), recovered);
+    }
+
+    /// <summary>Every object the fleet owns in the namespace, whole, less what the server sets (identity, versions, status, cluster IPs).</summary>
+    private async Task<string> WholeObjectsAsync()
+    {
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var parts = new List<string>();
+        foreach (var (apiVersion, kind) in new[] { ("v1", "ConfigMap"), ("v1", "Service"), ("batch/v1", "Job") })
+        {
+            var resource = (await api.ResolveAsync(apiVersion, kind, CancellationToken.None))!;
+            foreach (var item in await api.ListAsync(resource, Ns, "edgeops.io/fleet=test-fleet", CancellationToken.None))
+            {
+                var metadata = item["metadata"]!.AsObject();
+                foreach (var serverSet in new[] { "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink" })
+                {
+                    metadata.Remove(serverSet);
+                }
+
+                item.Remove("status");
+                if (item["spec"] is JsonObject spec)
+                {
+                    spec.Remove("clusterIP");
+                    spec.Remove("clusterIPs");
+                }
+
+                parts.Add(item.ToJsonString());
+            }
+        }
+
+        return string.Join("\n", parts.Order(StringComparer.Ordinal));
     }
 
     /// <summary>What the agent remembers (state.json, the journal, the inventory in the cluster) names the revision the cluster holds.</summary>
@@ -191,6 +232,7 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
         var state = NewStateDir();
         _repo.Git("branch", "-q", "-f", "edge", a);
         Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix)).ExitCode);
+        var wholeA = await WholeObjectsAsync();
 
         _repo.Git("branch", "-q", "-f", "edge", c);
         var killed = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, point, skip, "--health-timeout", "20s");
@@ -200,6 +242,7 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
         output.WriteLine($"{point}#{skip}: after the restart: {restarted.Output.Trim()}");
         var live = await LiveAsync();
         Assert.True(live == StateA, $"after a kill at {point}#{skip} and a restart the cluster should hold revision A: {live} ({restarted.Output}{restarted.Error})");
+        Assert.Equal(wholeA, await WholeObjectsAsync());
         await AssertRecordsAgreeAsync(state, a);
     }
 
