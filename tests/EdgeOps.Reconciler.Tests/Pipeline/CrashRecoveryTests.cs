@@ -86,28 +86,31 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
         return (a, b, c);
     }
 
-    /// <summary>Names of the objects the fleet owns in the namespace, with the content that tells revisions apart.</summary>
-    private async Task<string> LiveAsync()
+    /// <summary>Every object the fleet owns in the namespace, by kind.</summary>
+    private async Task<List<(string Kind, JsonObject Item)>> OwnedAsync()
     {
         using var api = new KubeApi(fixture.Server.Configuration);
-        var parts = new List<string>();
+        var owned = new List<(string, JsonObject)>();
         foreach (var (apiVersion, kind) in new[] { ("v1", "ConfigMap"), ("v1", "Service"), ("batch/v1", "Job") })
         {
             var resource = (await api.ResolveAsync(apiVersion, kind, CancellationToken.None))!;
-            foreach (var item in await api.ListAsync(resource, Ns, "edgeops.io/fleet=test-fleet", CancellationToken.None))
-            {
-                var detail = kind switch
-                {
-                    "ConfigMap" => item["data"]?.ToJsonString() ?? "{}",
-                    "Service" => string.Join(",", (item["spec"]!["ports"] as JsonArray)!.Select(p => p!["port"]!.ToString())),
-                    _ => string.Empty,
-                };
-                parts.Add($"{kind}/{item["metadata"]!["name"]} {detail}");
-            }
+            owned.AddRange((await api.ListAsync(resource, Ns, "edgeops.io/fleet=test-fleet", CancellationToken.None)).Select(item => (kind, item)));
         }
 
-        return string.Join("; ", parts.Order(StringComparer.Ordinal));
+        return owned;
     }
+
+    /// <summary>Names of the objects the fleet owns in the namespace, with the content that tells revisions apart.</summary>
+    private async Task<string> LiveAsync() => string.Join("; ", (await OwnedAsync()).Select(o =>
+    {
+        var detail = o.Kind switch
+        {
+            "ConfigMap" => o.Item["data"]?.ToJsonString() ?? "{}",
+            "Service" => string.Join(",", (o.Item["spec"]!["ports"] as JsonArray)!.Select(p => p!["port"]!.ToString())),
+            _ => string.Empty,
+        };
+        return $"{o.Kind}/{o.Item["metadata"]!["name"]} {detail}";
+    }).Order(StringComparer.Ordinal));
 
     private const string StateA = """ConfigMap/a {"version":"1"}; ConfigMap/b {"only":"in-a"}; Service/s 80""";
     private const string StateB = """ConfigMap/a {"version":"2"}; ConfigMap/c {"only":"in-b"}; Service/s 80,81""";
@@ -183,34 +186,23 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
     }
 
     /// <summary>Every object the fleet owns in the namespace, whole, less what the server sets (identity, versions, status, cluster IPs).</summary>
-    private async Task<string> WholeObjectsAsync()
+    private async Task<string> WholeObjectsAsync() => string.Join("\n", (await OwnedAsync()).Select(o =>
     {
-        using var api = new KubeApi(fixture.Server.Configuration);
-        var parts = new List<string>();
-        foreach (var (apiVersion, kind) in new[] { ("v1", "ConfigMap"), ("v1", "Service"), ("batch/v1", "Job") })
+        var metadata = o.Item["metadata"]!.AsObject();
+        foreach (var serverSet in new[] { "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink" })
         {
-            var resource = (await api.ResolveAsync(apiVersion, kind, CancellationToken.None))!;
-            foreach (var item in await api.ListAsync(resource, Ns, "edgeops.io/fleet=test-fleet", CancellationToken.None))
-            {
-                var metadata = item["metadata"]!.AsObject();
-                foreach (var serverSet in new[] { "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink" })
-                {
-                    metadata.Remove(serverSet);
-                }
-
-                item.Remove("status");
-                if (item["spec"] is JsonObject spec)
-                {
-                    spec.Remove("clusterIP");
-                    spec.Remove("clusterIPs");
-                }
-
-                parts.Add(item.ToJsonString());
-            }
+            metadata.Remove(serverSet);
         }
 
-        return string.Join("\n", parts.Order(StringComparer.Ordinal));
-    }
+        o.Item.Remove("status");
+        if (o.Item["spec"] is JsonObject spec)
+        {
+            spec.Remove("clusterIP");
+            spec.Remove("clusterIPs");
+        }
+
+        return o.Item.ToJsonString();
+    }).Order(StringComparer.Ordinal));
 
     /// <summary>What the agent remembers (state.json, the journal, the inventory in the cluster) names the revision the cluster holds.</summary>
     private async Task AssertRecordsAgreeAsync(string state, string revision)
