@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Restores, builds and runs every test project; ends with the line "N passed, N failed".
+# Restores, builds (the NativeAOT agents included) and runs every test project; ends with the line
+# "N passed, N failed, N skipped".
 # Usage: scripts/test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 dotnet restore EdgeOps.sln
 dotnet build EdgeOps.sln --no-restore -c Release
+
+# The agent ships as NativeAOT binaries: build them once here (linux-x64, and linux-arm64 cross-compiled)
+# for the tests that run them; the x64 one also goes into the OCI image the image test builds.
+scripts/build-deps.sh
+scripts/publish.sh linux-x64 >/dev/null
+scripts/publish.sh linux-arm64 >/dev/null
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using EdgeOps.Fleet.Sources;
 using EdgeOps.Trust.Sigstore;
 
@@ -68,17 +68,18 @@ internal static class VerifyBundleCommand
         var verdict = new BundleVerifier(root).Verify(bundle, artifact, policy);
         if (request.Json)
         {
-            context.Out.WriteLine(JsonSerializer.Serialize(new
+            var signature = verdict.Signature;
+            context.Out.WriteLine(new JsonObject
             {
-                verified = verdict.Verified,
-                failure = verdict.Verified ? null : verdict.Failure.Name(),
-                reason = verdict.Reason,
-                identity = verdict.Signature?.Identity,
-                issuer = verdict.Signature?.Issuer,
-                key = verdict.Signature?.KeyFingerprint,
-                signingTimes = verdict.Signature?.SigningTimes.Select(t => t.ToString("O", CultureInfo.InvariantCulture)),
-                logIndexes = verdict.Signature?.LogIndexes,
-            }));
+                ["verified"] = verdict.Verified,
+                ["failure"] = verdict.Verified ? null : verdict.Failure.Name(),
+                ["reason"] = verdict.Reason,
+                ["identity"] = signature?.Identity,
+                ["issuer"] = signature?.Issuer,
+                ["key"] = signature?.KeyFingerprint,
+                ["signingTimes"] = signature is null ? null : new JsonArray([.. signature.SigningTimes.Select(t => (JsonNode)t.ToString("O", CultureInfo.InvariantCulture))]),
+                ["logIndexes"] = signature is null ? null : new JsonArray([.. signature.LogIndexes.Select(i => (JsonNode)i)]),
+            }.ToJsonString());
         }
 
         if (!verdict.Verified)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using EdgeOps.Fleet.Rendering;
 using EdgeOps.Reconciler.Kube;
+using EdgeOps.Reconciler.Serialization;
 
 namespace EdgeOps.Reconciler.Apply;
 
@@ -35,8 +36,6 @@ public sealed record Inventory(string? Revision, ImmutableArray<InventoryEntry> 
 /// </summary>
 public sealed class InventoryStore(KubeApi api, string ns, string name = "edgeops-inventory")
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public string Namespace => ns;
 
     public async Task<Inventory> LoadAsync(CancellationToken cancellationToken)
@@ -49,7 +48,7 @@ public sealed class InventoryStore(KubeApi api, string ns, string name = "edgeop
             return Inventory.Empty;
         }
 
-        var entries = JsonSerializer.Deserialize<List<InventoryEntry>>(text, Json) ?? [];
+        var entries = JsonSerializer.Deserialize(text, InventoryJson.Default.ListInventoryEntry) ?? [];
         return new Inventory(live!["data"]?["revision"]?.GetValue<string>(), [.. entries]);
     }
 
@@ -68,7 +67,7 @@ public sealed class InventoryStore(KubeApi api, string ns, string name = "edgeop
             ["data"] = new JsonObject
             {
                 ["revision"] = inventory.Revision ?? string.Empty,
-                ["inventory"] = JsonSerializer.Serialize(inventory.Entries.OrderBy(e => e.Kind, StringComparer.Ordinal).ThenBy(e => e.Namespace, StringComparer.Ordinal).ThenBy(e => e.Name, StringComparer.Ordinal), Json),
+                ["inventory"] = JsonSerializer.Serialize(inventory.Entries.OrderBy(e => e.Kind, StringComparer.Ordinal).ThenBy(e => e.Namespace, StringComparer.Ordinal).ThenBy(e => e.Name, StringComparer.Ordinal).ToList(), InventoryJson.Default.ListInventoryEntry),
             },
         };
         var response = await api.ApplyAsync(configMaps, ns, name, body.ToJsonString(), "edgeops", force: true, cancellationToken).ConfigureAwait(false);

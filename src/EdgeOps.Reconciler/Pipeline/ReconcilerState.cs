@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EdgeOps.Reconciler.Serialization;
 using EdgeOps.Reconciler.Transactions;
 
 namespace EdgeOps.Reconciler.Pipeline;
@@ -19,8 +20,6 @@ public sealed record ReconcilerState
 
     public DateTimeOffset? LastSuccessfulSync { get; init; }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public static ReconcilerState Load(string directory)
     {
         var path = Path.Combine(directory, "state.json");
@@ -31,7 +30,7 @@ public sealed record ReconcilerState
 
         try
         {
-            return JsonSerializer.Deserialize<ReconcilerState>(File.ReadAllText(path), Json) ?? new ReconcilerState();
+            return JsonSerializer.Deserialize(File.ReadAllText(path), StateJson.Default.ReconcilerState) ?? new ReconcilerState();
         }
         catch (JsonException ex)
         {
@@ -39,5 +38,5 @@ public sealed record ReconcilerState
         }
     }
 
-    public void Save(string directory) => DurableFile.WriteAllBytes(Path.Combine(directory, "state.json"), JsonSerializer.SerializeToUtf8Bytes(this, Json));
+    public void Save(string directory) => DurableFile.WriteAllBytes(Path.Combine(directory, "state.json"), JsonSerializer.SerializeToUtf8Bytes(this, StateJson.Default.ReconcilerState));
 }

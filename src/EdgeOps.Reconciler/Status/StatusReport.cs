@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EdgeOps.Reconciler.Apply;
 using EdgeOps.Reconciler.Pipeline;
+using EdgeOps.Reconciler.Serialization;
 using EdgeOps.Reconciler.Transactions;
 
 namespace EdgeOps.Reconciler.Status;
@@ -54,8 +55,6 @@ public sealed record StatusReport
 
     public DateTimeOffset? OfflineSince { get; init; }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-
     /// <summary>The report of a pass: conditions as Flux writes them (Ready, Reconciling, Stalled).</summary>
     public static StatusReport For(
         string cluster,
@@ -99,7 +98,7 @@ public sealed record StatusReport
         };
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, StatusJson.Default.StatusReport);
 
     /// <summary>Reads a report; null when the file is not a status report at all (another JSON file).</summary>
     /// <exception cref="InvalidDataException">The file claims to be a report but cannot be read as one.</exception>
@@ -126,7 +125,7 @@ public sealed record StatusReport
                 return null;
             }
 
-            var report = JsonSerializer.Deserialize<StatusReport>(text, Json);
+            var report = JsonSerializer.Deserialize(text, StatusJson.Default.StatusReport);
             return report is { Cluster: not null, Outcome: not null }
                 ? report
                 : throw new InvalidDataException($"{path}: the status report lacks its cluster or outcome");

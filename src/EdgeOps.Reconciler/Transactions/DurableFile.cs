@@ -9,8 +9,9 @@ namespace EdgeOps.Reconciler.Transactions;
 /// </summary>
 public static partial class DurableFile
 {
+    // O_RDONLY alone: a folder opens read-only without O_DIRECTORY, whose value differs between
+    // architectures (0x10000 on x86-64, 0x4000 on arm64).
     private const int ReadOnly = 0;
-    private const int Directory = 0x10000; // O_DIRECTORY on Linux
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
     {
@@ -54,7 +55,7 @@ public static partial class DurableFile
             return;
         }
 
-        var fd = Open(folder, ReadOnly | (OperatingSystem.IsLinux() ? Directory : 0));
+        var fd = Open(folder, ReadOnly);
         if (fd < 0)
         {
             throw new IOException($"cannot open {folder} to flush it (errno {Marshal.GetLastPInvokeError()})");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using EdgeOps.Reconciler.Serialization;
 
 namespace EdgeOps.Reconciler.Transactions;
 
@@ -52,8 +53,6 @@ public sealed record JournalRecord(
 /// </summary>
 public sealed class Journal(string stateDirectory)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public string Path { get; } = System.IO.Path.Combine(stateDirectory, "journal.json");
 
     public JournalRecord? Read()
@@ -65,7 +64,7 @@ public sealed class Journal(string stateDirectory)
 
         try
         {
-            return JsonSerializer.Deserialize<JournalRecord>(File.ReadAllText(Path), Json);
+            return JsonSerializer.Deserialize(File.ReadAllText(Path), StateJson.Default.JournalRecord);
         }
         catch (JsonException ex)
         {
@@ -74,7 +73,7 @@ public sealed class Journal(string stateDirectory)
         }
     }
 
-    public void Write(JournalRecord record) => DurableFile.WriteAllBytes(Path, JsonSerializer.SerializeToUtf8Bytes(record, Json));
+    public void Write(JournalRecord record) => DurableFile.WriteAllBytes(Path, JsonSerializer.SerializeToUtf8Bytes(record, StateJson.Default.JournalRecord));
 
     /// <summary>What to do about the journal found at start.</summary>
     public static RecoveryAction Decide(JournalRecord? record) => record?.Phase switch

@@ -115,58 +115,77 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
     private const string StateA = """ConfigMap/a {"version":"1"}; ConfigMap/b {"only":"in-a"}; Service/s 80""";
     private const string StateB = """ConfigMap/a {"version":"2"}; ConfigMap/c {"only":"in-b"}; Service/s 80,81""";
 
-    public static TheoryData<string, int> ForwardPoints() => new()
-    {
-        { "pass:start", 0 },
-        { "journal:applying", 0 },
-        { "apply:inventory-pending", 0 },
-        { "apply:stage:1", 0 },
-        { "apply:stage:3", 0 },
-        { "apply:object:*", 0 },
-        { "apply:object:*", 1 },
-        { "apply:object:*", 2 },
-        { "apply:object:*", 3 },
-        { "apply:prune:*", 0 },
-        { "apply:inventory", 0 },
-        { "apply:done", 0 },
-        { "journal:applied", 0 },
-        { "health:done", 0 },
-        { "journal:committed", 0 },
-        { "state:saved", 0 },
-    };
+    private static readonly (string Point, int Skip)[] Forward =
+    [
+        ("pass:start", 0),
+        ("journal:applying", 0),
+        ("apply:inventory-pending", 0),
+        ("apply:stage:1", 0),
+        ("apply:stage:3", 0),
+        ("apply:object:*", 0),
+        ("apply:object:*", 1),
+        ("apply:object:*", 2),
+        ("apply:object:*", 3),
+        ("apply:prune:*", 0),
+        ("apply:inventory", 0),
+        ("apply:done", 0),
+        ("journal:applied", 0),
+        ("health:done", 0),
+        ("journal:committed", 0),
+        ("state:saved", 0),
+    ];
 
-    public static TheoryData<string, int> RollbackPoints() => new()
+    private static readonly (string Point, int Skip)[] Rollback =
+    [
+        ("health:done", 0),
+        ("journal:rolling-back", 0),
+        ("rollback:apply:stage:3", 0),
+        ("rollback:apply:object:*", 0),
+        ("rollback:apply:object:*", 1),
+        ("rollback:apply:prune:*", 0),
+        ("rollback:apply:prune:*", 1),
+        ("rollback:apply:inventory", 0),
+        ("rollback:done", 0),
+        ("journal:rolled-back", 0),
+    ];
+
+    /// <summary>Every crash point, for the framework-dependent build and for the NativeAOT build the agent ships as.</summary>
+    public static TheoryData<string, int, Agent> ForwardPoints() => Cross(Forward);
+
+    public static TheoryData<string, int, Agent> RollbackPoints() => Cross(Rollback);
+
+    private static TheoryData<string, int, Agent> Cross((string Point, int Skip)[] points)
     {
-        { "health:done", 0 },
-        { "journal:rolling-back", 0 },
-        { "rollback:apply:stage:3", 0 },
-        { "rollback:apply:object:*", 0 },
-        { "rollback:apply:object:*", 1 },
-        { "rollback:apply:prune:*", 0 },
-        { "rollback:apply:prune:*", 1 },
-        { "rollback:apply:inventory", 0 },
-        { "rollback:done", 0 },
-        { "journal:rolled-back", 0 },
-    };
+        var data = new TheoryData<string, int, Agent>();
+        foreach (var agent in new[] { Agent.Jit, Agent.Aot })
+        {
+            foreach (var (point, skip) in points)
+            {
+                data.Add(point, skip, agent);
+            }
+        }
+
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(ForwardPoints))]
-    public async Task KilledWhileApplying_RestartEndsAtTheOldOrTheNewRevisionExactly(string point, int skip)
+    public async Task KilledWhileApplying_RestartEndsAtTheOldOrTheNewRevisionExactly(string point, int skip, Agent agent)
     {
         var (a, b, _) = CommitRevisions();
         var state = NewStateDir();
         _repo.Git("branch", "-q", "-f", "edge", a);
-        var first = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix);
+        var first = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix);
         Assert.True(first.ExitCode == 0, first.Output + first.Error);
         Assert.Equal(StateA, await LiveAsync());
         var wholeA = await WholeObjectsAsync();
 
         _repo.Git("branch", "-q", "-f", "edge", b);
-        var killed = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, point, skip);
+        var killed = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, point, skip);
         Assert.True(killed.Killed, $"the pass was not killed at {point} (exit {killed.ExitCode}): {killed.Output}{killed.Error}");
         var between = await LiveAsync();
 
-        var restarted = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix);
+        var restarted = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix);
         output.WriteLine($"{point}#{skip}: after the kill [{between}]; after the restart: {restarted.Output.Trim()}");
         Assert.True(restarted.ExitCode == 0, restarted.Output + restarted.Error);
         var live = await LiveAsync();
@@ -178,10 +197,10 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
         // must equal the A first applied).
         var recovered = await WholeObjectsAsync();
         _repo.Git("branch", "-q", "-f", "edge", a);
-        Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, null, 0, "--allow-rollback")).ExitCode);
+        Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, null, 0, "--allow-rollback")).ExitCode);
         Assert.Equal(wholeA, await WholeObjectsAsync());
         _repo.Git("branch", "-q", "-f", "edge", b);
-        Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix)).ExitCode);
+        Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix)).ExitCode);
         Assert.Equal(await WholeObjectsAsync(), recovered);
     }
 
@@ -218,19 +237,19 @@ public sealed class CrashRecoveryTests(KubeServerFixture fixture, ITestOutputHel
 
     [Theory]
     [MemberData(nameof(RollbackPoints))]
-    public async Task KilledWhileRollingBack_RestartEndsAtTheOldRevisionExactly(string point, int skip)
+    public async Task KilledWhileRollingBack_RestartEndsAtTheOldRevisionExactly(string point, int skip, Agent agent)
     {
         var (a, _, c) = CommitRevisions();
         var state = NewStateDir();
         _repo.Git("branch", "-q", "-f", "edge", a);
-        Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix)).ExitCode);
+        Assert.Equal(0, (await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix)).ExitCode);
         var wholeA = await WholeObjectsAsync();
 
         _repo.Git("branch", "-q", "-f", "edge", c);
-        var killed = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, point, skip, "--health-timeout", "20s");
+        var killed = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, point, skip, "--health-timeout", "20s");
         Assert.True(killed.Killed, $"the pass was not killed at {point} (exit {killed.ExitCode}): {killed.Output}{killed.Error}");
 
-        var restarted = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, null, 0, "--health-timeout", "20s");
+        var restarted = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "edge", state, "edgeops-" + _suffix, null, 0, "--health-timeout", "20s");
         output.WriteLine($"{point}#{skip}: after the restart: {restarted.Output.Trim()}");
         var live = await LiveAsync();
         Assert.True(live == StateA, $"after a kill at {point}#{skip} and a restart the cluster should hold revision A: {live} ({restarted.Output}{restarted.Error})");

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the NativeAOT builds and their tests need, when they are missing (as root):
+#   clang, lld, llvm            the NativeAOT linker toolchain
+#   gcc/binutils-aarch64-linux-gnu, libc6-dev-arm64-cross
+#                               cross-compiling the linux-arm64 agent
+#   qemu-user-static, libc6:arm64, libssl3:arm64
+#                               running it here (libgit2 loads libssl at run time)
+#   podman, buildah, runc       building and running the OCI image (scripts/build-image.sh)
+set -euo pipefail
+
+need=()
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for package in clang lld llvm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross \
+  qemu-user-static podman buildah runc; do
+  have "$package" || need+=("$package")
+done
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  [ "$(id -u)" -eq 0 ] || { echo "scripts/build-deps.sh: run as root to add the arm64 architecture" >&2; exit 1; }
+  dpkg --add-architecture arm64
+  need+=(libc6:arm64 libssl3:arm64)
+else
+  have libc6:arm64 || need+=(libc6:arm64)
+  have libssl3:arm64 || need+=(libssl3:arm64)
+fi
+
+if [ "${#need[@]}" -gt 0 ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "scripts/build-deps.sh: missing ${need[*]}; run as root to install them" >&2; exit 1; }
+  echo "installing ${need[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,104 @@
+using System.Text.RegularExpressions;
+using EdgeOps.Reconciler.Apply;
+using EdgeOps.Reconciler.Kube;
+using EdgeOps.Reconciler.Pipeline;
+using EdgeOps.Reconciler.Status;
+using EdgeOps.Reconciler.Tests.Infrastructure;
+using EdgeOps.Tests;
+
+namespace EdgeOps.Reconciler.Tests.Pipeline;
+
+/// <summary>
+/// The NativeAOT builds are what the agent ships as: for linux-x64 and, under qemu-user, linux-arm64, they
+/// validate as the framework-dependent build does and apply a pass against the test API server whose
+/// records (state, status, inventory) the framework-dependent build reads and carries on from. The crash-point
+/// theories in <see cref="CrashRecoveryTests"/> run against the x64 AOT build as well.
+/// </summary>
+[Collection("kube")]
+public sealed partial class AotAgentTests(KubeServerFixture fixture) : IDisposable
+{
+    private readonly TempFleet _repo = new();
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..8];
+    private readonly string _state = Path.Combine(Path.GetTempPath(), "edgeops-aot-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public static TheoryData<Agent> NativeAgents() => new() { Agent.Aot, Agent.AotArm64 };
+
+    [Theory]
+    [MemberData(nameof(NativeAgents))]
+    public async Task Validate_OfTheExampleFleet_PrintsWhatTheJitBuildPrints(Agent agent)
+    {
+        var jit = await ReconcilerProcess.ExecAsync(Agent.Jit, RepoPaths.ExampleFleet, "validate", ".", "-o", "json");
+        var native = await ReconcilerProcess.ExecAsync(agent, RepoPaths.ExampleFleet, "validate", ".", "-o", "json");
+
+        Assert.True(native.ExitCode == 0, native.Output + native.Error);
+        Assert.Equal(jit.ExitCode, native.ExitCode);
+        Assert.Equal(WithoutTimings(jit.Output), WithoutTimings(native.Output));
+        Assert.Contains("\"clusters\"", native.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(NativeAgents))]
+    public async Task Validate_OfABrokenFleet_ReportsTheSameLocatedErrors(Agent agent)
+    {
+        _repo.Cluster("edge-1").Write("workloads/app/workload.yaml", "apiVersion: edgeops.io/v1alpha1\nkind: Workload\nmetadata:\n  name: app\nspec:\n  manifests: [missing.yaml]\n  replicaz: 2\n");
+        var jit = await ReconcilerProcess.ExecAsync(Agent.Jit, _repo.Root, "validate", ".");
+        var native = await ReconcilerProcess.ExecAsync(agent, _repo.Root, "validate", ".");
+
+        Assert.NotEqual(0, native.ExitCode);
+        Assert.Equal(jit.ExitCode, native.ExitCode);
+        Assert.Matches(@"workloads/app/workload\.yaml:\d+:\d+: error EO\d{4}", native.Output + native.Error);
+        Assert.Equal(WithoutTimings(jit.Output + jit.Error), WithoutTimings(native.Output + native.Error));
+        Assert.DoesNotContain("   at ", native.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(NativeAgents))]
+    public async Task OnePass_AppliesTheFleet_AndTheJitBuildCarriesOnFromItsRecords(Agent agent)
+    {
+        var ns = "aot-" + _suffix;
+        _repo.Cluster("edge-1");
+        _repo.Workload("app", manifest: $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: {ns}}}\ndata: {{mode: native}}\n");
+        var revision = _repo.Commit("one ConfigMap");
+
+        var pass = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix);
+        Assert.True(pass.ExitCode == 0, pass.Output + pass.Error);
+
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var configMaps = (await api.ResolveAsync("v1", "ConfigMap", CancellationToken.None))!;
+        var live = await api.GetAsync(configMaps, ns, "settings", CancellationToken.None);
+        Assert.Equal("native", live?["data"]?["mode"]?.ToString());
+
+        // What the native build wrote is what the framework-dependent code reads.
+        Assert.Equal(revision, ReconcilerState.Load(_state).AppliedRevision);
+        var status = StatusReport.Read(Path.Combine(_state, "status.json"));
+        Assert.NotNull(status);
+        Assert.Equal((nameof(PassOutcome.Applied), "edge-1", revision), (status.Outcome, status.Cluster, status.AppliedRevision));
+        Assert.Contains(status.Conditions, c => c is { Type: "Ready", Status: "True" });
+        var inventory = await new InventoryStore(api, "edgeops-" + _suffix).LoadAsync(CancellationToken.None);
+        Assert.Equal(revision, inventory.Revision);
+        Assert.Contains(inventory.Entries, e => e is { Kind: "ConfigMap", Name: "settings" });
+
+        // And the framework-dependent agent takes over from those records without redoing anything.
+        var next = await ReconcilerProcess.ReconcileAsync(Agent.Jit, fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix);
+        Assert.True(next.ExitCode == 0, next.Output + next.Error);
+        Assert.Equal(nameof(PassOutcome.Unchanged), StatusReport.Read(Path.Combine(_state, "status.json"))!.Outcome);
+    }
+
+    private static string WithoutTimings(string text) => Timing().Replace(text, "(…s)");
+
+    [GeneratedRegex(@"\(\d+(\.\d+)?s\)|""durationSeconds"": ?[0-9.]+|""seconds"": ?[0-9.]+")]
+    private static partial Regex Timing();
+
+    public void Dispose()
+    {
+        _repo.Dispose();
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+            File.Delete(_state + "-kubeconfig");
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
