@@ -5,7 +5,8 @@
 #                               cross-compiling the linux-arm64 agent
 #   qemu-user-static, libc6:arm64, libssl3:arm64
 #                               running it here (libgit2 loads libssl at run time)
-#   podman, buildah, runc       building and running the OCI image (scripts/build-image.sh)
+#   podman, buildah, runc       building and running the OCI image (scripts/build-image.sh); the arm64
+#                               image runs through qemu registered with binfmt_misc (below)
 set -euo pipefail
 
 need=()
@@ -28,4 +29,12 @@ if [ "${#need[@]}" -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Running the arm64 image needs the kernel to hand arm64 executables to qemu (binfmt_misc, fix-binary
+# mode, as Debian's qemu-user-static describes it). Register it when the machine has not.
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  [ "$(id -u)" -eq 0 ] || { echo "scripts/build-deps.sh: qemu-aarch64 is not registered with binfmt_misc; run as root" >&2; exit 1; }
+  [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  grep -v '^#' /usr/lib/binfmt.d/qemu-aarch64.conf >/proc/sys/fs/binfmt_misc/register
 fi

@@ -10,11 +10,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 dotnet restore EdgeOps.sln
 dotnet build EdgeOps.sln --no-restore -c Release
 
-# The agent ships as NativeAOT binaries: build them once here (linux-x64, and linux-arm64 cross-compiled)
-# for the tests that run them; the x64 one also goes into the OCI image the image test builds.
+# The agent ships as NativeAOT binaries: build them and the release (tarballs, tool package, multi-arch
+# OCI image) once here, for the tests that run the native builds and check what a release ships.
 scripts/build-deps.sh
-scripts/publish.sh linux-x64 >/dev/null
-scripts/publish.sh linux-arm64 >/dev/null
+scripts/release.sh >/dev/null
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT

@@ -16,15 +16,13 @@ namespace EdgeOps.Cli.Commands;
 /// </summary>
 internal static class InstallCommand
 {
-    public const string DefaultImage = "ghcr.io/edgeops/edgeops:0.1.0";
-
     public static Command Create(CliContext context)
     {
         var cluster = new Option<string>("--cluster") { Description = "This cluster's name in the fleet", Required = true };
         var repo = new Option<string>("--repo") { Description = "The fleet repo URL the agent pulls", Required = true };
         var branch = new Option<string?>("--branch") { Description = "Branch to follow (default: the repository's default branch)" };
         var signers = new Option<string?>("--allowed-signers") { Description = "git allowed_signers file: shipped as a Secret, and the agent applies only commits signed by these keys" };
-        var image = new Option<string>("--image") { Description = "The agent's image", DefaultValueFactory = _ => DefaultImage };
+        var image = new Option<string>("--image") { Description = "The agent's image, by digest (REF@sha256:…, as scripts/build-image.sh prints it)", Required = true };
         var ns = new Option<string>("--namespace") { Description = "The agent's namespace", DefaultValueFactory = _ => "edgeops-system" };
         var interval = new Option<string>("--interval") { Description = "Time between passes", DefaultValueFactory = _ => "5m" };
         var export = new Option<bool>("--export") { Description = "Print the manifests (required: apply them with kubectl apply -f -)" };
@@ -45,6 +43,12 @@ internal static class InstallCommand
                 throw new FleetSourceException($"--cluster '{name}' is not a valid cluster name (a DNS-1123 label)");
             }
 
+            var reference = parse.GetValue(image)!;
+            if (!IsPinned(reference))
+            {
+                throw new FleetSourceException($"--image '{reference}' is not named by digest: an agent must run exactly the image that was built and tested, so give REF@sha256:<64 hex digits> (scripts/build-image.sh prints the digest)");
+            }
+
             var every = ReconcileCommand.ParseDuration(parse.GetValue(interval)!);
             string? signersText = null;
             if (parse.GetValue(signers) is { } file)
@@ -57,6 +61,14 @@ internal static class InstallCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>True for an image reference that ends in a sha256 digest.</summary>
+    internal static bool IsPinned(string reference)
+    {
+        var at = reference.LastIndexOf("@sha256:", StringComparison.Ordinal);
+        var digest = at < 0 ? string.Empty : reference[(at + "@sha256:".Length)..];
+        return at > 0 && digest.Length == 64 && digest.All(char.IsAsciiHexDigitLower);
     }
 
     internal sealed record InstallSettings(string Cluster, string Repo, string? Branch, string Image, string Namespace, TimeSpan Interval, string? AllowedSigners);

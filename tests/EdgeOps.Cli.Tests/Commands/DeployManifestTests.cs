@@ -16,12 +16,16 @@ public sealed class DeployManifestTests
     }
 
     [Fact]
-    public async Task DeployManifests_AreWhatInstallExportPrints()
+    public async Task DeployManifests_AreWhatInstallExportPrints_WithTheImageByDigest()
     {
-        var result = await CliRunner.RunAsync("install", "--cluster", "robot-es-0001", "--repo", "https://git.example.com/fleet.git", "--export");
+        var shipped = File.ReadAllText(Path.Combine(RepoPaths.Root, "deploy", "reconciler.yaml"));
+        var image = System.Text.RegularExpressions.Regex.Match(shipped, "image: \"([^\"]+)\"").Groups[1].Value;
+        Assert.Matches("@sha256:[0-9a-f]{64}$", image);
+
+        var result = await CliRunner.RunAsync("install", "--cluster", "robot-es-0001", "--repo", "https://git.example.com/fleet.git", "--image", image, "--export");
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Equal(File.ReadAllText(Path.Combine(RepoPaths.Root, "deploy", "reconciler.yaml")), result.Out);
+        Assert.Equal(shipped, result.Out);
     }
 
     [Fact]
@@ -49,9 +53,12 @@ public sealed class DeployManifestTests
     [Theory]
     [InlineData("--cluster", "Robot_1", "not a valid cluster name")]
     [InlineData("--interval", "soon", "is not a duration")]
+    [InlineData("--image", "ghcr.io/edgeops/edgeops:0.1.0", "is not named by digest")]
+    [InlineData("--image", "ghcr.io/edgeops/edgeops@sha256:abc", "is not named by digest")]
+    [InlineData("--image", "edgeops@sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "is not named by digest")]
     public async Task InstallExport_BadInput_IsAUsageError(string option, string value, string message)
     {
-        var args = new List<string> { "install", "--cluster", "robot-1", "--repo", "https://git.example.com/fleet.git", "--export" };
+        var args = new List<string> { "install", "--cluster", "robot-1", "--repo", "https://git.example.com/fleet.git", "--image", "r.local/e@sha256:" + new string('b', 64), "--export" };
         var at = args.IndexOf(option);
         if (at >= 0)
         {
@@ -70,7 +77,7 @@ public sealed class DeployManifestTests
     [Fact]
     public async Task Install_WithoutExport_SaysHowToApply()
     {
-        var result = await CliRunner.RunAsync("install", "--cluster", "robot-1", "--repo", "https://git.example.com/fleet.git");
+        var result = await CliRunner.RunAsync("install", "--cluster", "robot-1", "--repo", "https://git.example.com/fleet.git", "--image", "r.local/e@sha256:" + new string('b', 64));
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--export", result.Error, StringComparison.Ordinal);
     }
