@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using EdgeOps.Cli.Checks;
 using EdgeOps.Cli.Output;
+using EdgeOps.Fleet.Loading;
+using EdgeOps.Fleet.Sources;
 using EdgeOps.Fleet.Validation;
 using EdgeOps.Policy.Checks;
 
@@ -29,25 +31,40 @@ internal static class ValidateCommand
             Description = "Also check that the commit (HEAD or --rev) is signed by a key its parent's trust.allowedSigners allows, as the reconciler will",
         };
 
+        var changedSince = new Option<string?>("--changed-since")
+        {
+            Description = "Render and check only the clusters whose desired state the changes since this Git revision can affect (fleet-wide files → all)",
+        };
+
         var command = new Command("validate", "Validate the fleet repo and render every cluster; exit 1 on any error")
         {
-            path, revision, clusters, output, verifySignatures,
+            path, revision, clusters, output, verifySignatures, changedSince,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(
-            context, parse.GetValue(path)!, parse.GetValue(revision), parse.GetValue(clusters) ?? [], parse.GetValue(output)!, parse.GetValue(verifySignatures), cancellationToken)));
+            context, parse.GetValue(path)!, parse.GetValue(revision), parse.GetValue(clusters) ?? [], parse.GetValue(output)!, parse.GetValue(verifySignatures),
+            parse.GetValue(changedSince), cancellationToken)));
         return command;
     }
 
-    private static int Run(CliContext context, string path, string? revision, string[] clusters, string format, bool verifySignatures, CancellationToken cancellationToken)
+    private static int Run(CliContext context, string path, string? revision, string[] clusters, string format, bool verifySignatures, string? changedSince, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         using var source = FleetSources.Open(path, revision);
+        using var before = changedSince is null ? null : FleetSources.Open(path, changedSince);
         using var progress = context.ErrorIsTerminal && format == "text" ? new ProgressLine(context.Error, ProgressThreshold) : null;
+        ChangeImpact? impact = null;
         var options = new ValidationOptions
         {
             Clusters = clusters,
             Checks = [new PolicyFleetCheck(), new TrustCheck(path, revision, verifySignatures), new ArtifactSignatureCheck()],
             Progress = progress is null ? null : progress.Report,
+            Select = before is null ? null : fleet =>
+            {
+                // The fleet as it was: loaded only for where its objects were placed; its own problems are not reported.
+                var old = new FleetLoader().Load(before).Fleet;
+                impact = ChangeImpact.Of(FleetChanges.Between(before, source), old, fleet);
+                return impact.Clusters;
+            },
         };
         var report = new FleetValidator().Validate(source, options, cancellationToken);
         progress?.Dispose();
@@ -62,6 +79,13 @@ internal static class ValidateCommand
                 WriteTo(context.Out, stream => Sarif.Write(stream, report, prefix));
                 break;
             default:
+                if (impact is not null)
+                {
+                    context.Out.WriteLine(impact.All
+                        ? $"changed since {changedSince}: {impact.Reasons[0]}: every cluster validated"
+                        : $"changed since {changedSince}: {impact.Reasons.Count} change{(impact.Reasons.Count == 1 ? string.Empty : "s")} reach {Plural(impact.Clusters.Count, "cluster")} of {report.Fleet.Clusters.Length}; only those validated");
+                }
+
                 WriteText(context.Out, report, prefix, stopwatch.Elapsed);
                 break;
         }

@@ -32,6 +32,9 @@ public sealed class DirectoryFleetSource : IFleetSource
 
     public byte[] ReadAllBytes(string path) => File.ReadAllBytes(Path.Combine(_root, path));
 
+    /// <summary>Git's SHA-1 blob ID of the file's bytes ("blob LENGTH\0" then the content).</summary>
+    public string? ContentId(string path) => FleetChanges.GitBlobId(ReadAllBytes(path));
+
     public void Dispose()
     {
     }

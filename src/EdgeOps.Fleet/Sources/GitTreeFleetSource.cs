@@ -93,6 +93,8 @@ public sealed class GitTreeFleetSource : IFleetSource
         return buffer.ToArray();
     }
 
+    public string? ContentId(string path) => _blobs.TryGetValue(path, out var blob) ? blob.Sha : null;
+
     public void Dispose() => _repository.Dispose();
 
     private void Walk(Tree tree, string prefix, Dictionary<string, FleetEntry> entries, int depth = 0)

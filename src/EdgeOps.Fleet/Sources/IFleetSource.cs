@@ -33,4 +33,10 @@ public interface IFleetSource : IDisposable
 
     /// <summary>The content of a <see cref="FleetEntryKind.File"/> entry.</summary>
     byte[] ReadAllBytes(string path);
+
+    /// <summary>
+    /// The Git object ID of a file's content (its blob ID in a Git tree, or what Git would give the file's
+    /// bytes), so that two trees can be compared without reading both sides; null where there is none.
+    /// </summary>
+    string? ContentId(string path) => null;
 }

@@ -40,6 +40,12 @@ public sealed record ValidationOptions
     /// <summary>Only these clusters are rendered; empty means every cluster.</summary>
     public IReadOnlyList<string> Clusters { get; init; } = [];
 
+    /// <summary>
+    /// Chooses the clusters to render from the loaded fleet (as <c>--changed-since</c> does); the clusters it
+    /// returns are intersected with <see cref="Clusters"/> when both are given. Null renders every cluster.
+    /// </summary>
+    public Func<FleetModel, IReadOnlySet<string>>? Select { get; init; }
+
     public LoaderOptions Loader { get; init; } = LoaderOptions.Default;
 
     public IReadOnlyList<IFleetCheck> Checks { get; init; } = [];
@@ -94,6 +100,12 @@ public sealed class FleetValidator
         var fleet = new FleetLoader(options.Loader).Load(files, bag);
 
         var selected = SelectClusters(fleet, options.Clusters);
+        if (options.Select is { } select)
+        {
+            var chosen = select(fleet);
+            selected = [.. selected.Where(c => chosen.Contains(c.Name))];
+        }
+
         var renderer = new Renderer(fleet);
         var checks = options.Checks.Select(c => c.Start(fleet, files, bag, cancellationToken)).ToList();
         try
@@ -155,7 +167,7 @@ public sealed class FleetValidator
             options.Progress?.Invoke(Interlocked.Increment(ref done), selected.Count);
         });
 
-        if (options.Clusters.Count == 0 && fleet.Clusters.Length > 0)
+        if (options.Clusters.Count == 0 && options.Select is null && fleet.Clusters.Length > 0)
         {
             foreach (var workload in fleet.Workloads.Where(w => !placedWorkloads.ContainsKey(w.Name)))
             {

@@ -45,14 +45,14 @@ internal sealed class PolicyRealm
     private readonly JsValue _parameters = JsValue.Undefined;
     private readonly JsValue _now;
     private readonly Dictionary<string, JsValue> _values = new(StringComparer.Ordinal);
-    private readonly OperationDeadlineConstraint _deadline;
+    private readonly CallDeadline _deadline;
     private readonly TimeSpan _timeout;
 
     public PolicyRealm(PolicyDefinition policy, PolicyLimits limits, DateTimeOffset now, Node? parameters, CancellationToken cancellationToken)
     {
         _policy = policy;
         _engine = SandboxFactory.Create(limits, now, cancellationToken);
-        _deadline = _engine.Constraints.Find<OperationDeadlineConstraint>()!;
+        _deadline = _engine.Constraints.Find<CallDeadline>()!;
         _timeout = limits.Timeout;
         _builder = new JsValues(_engine);
         _now = JsString.Create(now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));

@@ -93,6 +93,8 @@ public static partial class PolicyLoader
         // one module body does (a getter on Object.prototype, an endless loop) reaches no other policy.
         var specifier = "policy:" + file.DisplayPath;
         var engine = SandboxFactory.Create(PolicyLimits.Default, DateTimeOffset.UnixEpoch, CancellationToken.None);
+        var deadline = engine.Constraints.Find<CallDeadline>()!;
+        deadline.Begin(PolicyLimits.Default.Timeout, CancellationToken.None);
         try
         {
             engine.Constraints.Reset();
@@ -105,6 +107,10 @@ public static partial class PolicyLoader
             var failure = Evaluation.PolicyRealm.Classify(ex, specifier, file.DisplayPath, "its module body", SourceLocation.FileStart(file.DisplayPath));
             diagnostics.Error(failure.Location, failure.Code, $"policy fails while loading: {failure.Message}");
             return null;
+        }
+        finally
+        {
+            deadline.End();
         }
     }
 

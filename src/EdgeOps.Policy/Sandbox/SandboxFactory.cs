@@ -134,11 +134,12 @@ internal static class SandboxFactory
             options.DisableStringCompilation();
             options.LimitRecursion(limits.MaxRecursionDepth);
             options.MaxStatements(limits.MaxStatements);
-            options.TimeoutInterval(limits.Timeout);
             options.LimitMemory(limits.MaxMemoryBytes);
             options.Constraints.RegexTimeout = limits.RegexTimeout;
             options.Constraints.StackOverflowGuard = true;
-            options.Constraint(new OperationDeadlineConstraint());
+            // Wall time: one budget per policy call, armed by the caller around every entry into the engine
+            // (PolicyRealm), instead of Jint's per-entry TimeoutInterval, which would restart for each entry.
+            options.Constraint(new CallDeadline());
             options.CancellationToken(cancellationToken);
             options.TimeSystem = new FixedTimeSystem(now);
             options.TimeZone = TimeZoneInfo.Utc;

@@ -127,7 +127,7 @@ public sealed record StatusReport
 
             var report = JsonSerializer.Deserialize(text, StatusJson.Default.StatusReport);
             return report is { Cluster: not null, Outcome: not null }
-                ? report
+                ? Normalized(report)
                 : throw new InvalidDataException($"{path}: the status report lacks its cluster or outcome");
         }
         catch (JsonException ex)
@@ -135,6 +135,19 @@ public sealed record StatusReport
             throw new InvalidDataException($"{path}: the status report is malformed: {ex.Message}", ex);
         }
     }
+
+    /// <summary>
+    /// A report from an older agent may lack lists added since; the source-generated reader sets an absent
+    /// init-only member to its type's default (an uninitialised array), so they are made empty here.
+    /// </summary>
+    private static StatusReport Normalized(StatusReport report) => report with
+    {
+        Conditions = report.Conditions.IsDefault ? [] : report.Conditions,
+        Violations = report.Violations.IsDefault ? [] : report.Violations,
+        FailedObjects = report.FailedObjects.IsDefault ? [] : report.FailedObjects,
+        DriftCorrected = report.DriftCorrected.IsDefault ? [] : report.DriftCorrected,
+        Counts = report.Counts ?? new Dictionary<string, int>(),
+    };
 
     public void Save(string directory) => DurableFile.WriteAllBytes(Path.Combine(directory, "status.json"), System.Text.Encoding.UTF8.GetBytes(ToJson()));
 }
