@@ -9,7 +9,7 @@ internal static class CommandHelp
     {
         ["edgeops"] = (["edgeops validate examples/fleet-repo", "edgeops render --cluster robot-es-0001 examples/fleet-repo", "source <(edgeops completion bash)"],
             $"0 success; 1 the input is invalid or a check failed; {CommonExits}", "EDGEOPS_DEBUG=1 adds the stack trace to an internal error"),
-        ["validate"] = (["edgeops validate .", "edgeops validate . -o sarif > edgeops.sarif", "edgeops validate . --rev HEAD~1 --cluster robot-es-0001", "edgeops validate . --verify-signatures"],
+        ["validate"] = (["edgeops validate .", "edgeops validate . -o sarif > edgeops.sarif", "edgeops validate . --rev HEAD~1 --cluster robot-es-0001", "edgeops validate . --verify-signatures", "edgeops validate . --changed-since origin/main"],
             $"0 valid (warnings allowed); 1 at least one error; {CommonExits}", "EDGEOPS_DEBUG"),
         ["render"] = (["edgeops render --cluster robot-es-0001 .", "edgeops render --cluster robot-es-0001 . -o json | jq '.[].kind'"],
             $"0 rendered; 1 the fleet has errors; {CommonExits}", "EDGEOPS_DEBUG"),
