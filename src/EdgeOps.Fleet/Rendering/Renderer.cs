@@ -42,12 +42,10 @@ public sealed class Renderer
 
     public FleetModel Fleet => _fleet;
 
-    /// <summary>Bodies already measured and found within the limits: a manifest shared by many clusters is walked once.</summary>
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<MappingNode, object> _withinLimits = [];
-
-    private bool TooLarge(MappingNode body)
+    /// <summary>Whether a body is over the size limits; one found within them is marked, so a manifest shared by many clusters is walked once.</summary>
+    private static bool TooLarge(MappingNode body)
     {
-        if (_withinLimits.TryGetValue(body, out _))
+        if (body.WithinLimits)
         {
             return false;
         }
@@ -57,7 +55,7 @@ public sealed class Renderer
             return true;
         }
 
-        _withinLimits.TryAdd(body, body);
+        body.WithinLimits = true;
         return false;
     }
 
@@ -195,7 +193,7 @@ public sealed class Renderer
 
             foreach (var body in bodies)
             {
-                if (renderer.TooLarge(body))
+                if (Renderer.TooLarge(body))
                 {
                     // Aliases, variables and patches share nodes; written out, this object would not fit in memory.
                     Report(body.Location, Codes.ExpansionLimit,

@@ -25,6 +25,17 @@ public abstract class Node
     public SourceLocation Location { get; }
 
     public abstract string TypeName { get; }
+
+    /// <summary>
+    /// Memoised facts about this node's content (its content digest, that it was measured and found within
+    /// the size limits), kept on the node itself: the node never changes, so they never go stale, and they
+    /// die with it. A side table keyed by node (ConditionalWeakTable) would cost the GC a dependent handle
+    /// per rendered object, scanned at every collection, which made validating a large fleet quadratic.
+    /// Benign races: two threads may compute the same value.
+    /// </summary>
+    internal string? ContentDigest { get; set; }
+
+    internal bool WithinLimits { get; set; }
 }
 
 public sealed class ScalarNode : Node

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using EdgeOps.Fleet.Yaml;
@@ -11,9 +10,7 @@ namespace EdgeOps.Policy.Evaluation;
 /// </summary>
 internal static class ContentHash
 {
-    private static readonly ConditionalWeakTable<Node, string> Cache = [];
-
-    public static string Of(Node node) => Cache.GetValue(node, n => Digest(JsonText.Write(n)));
+    public static string Of(Node node) => node.ContentDigest ??= Digest(JsonText.Write(node));
 
     public static string Combine(IEnumerable<string> hashes) => Digest(string.Join('|', hashes));
 

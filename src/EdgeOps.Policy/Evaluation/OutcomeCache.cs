@@ -16,6 +16,9 @@ internal sealed class OutcomeCache
     internal const char Separator = '\u001f';
     private const string EnumerateKeys = "\u001e*";
 
+    /// <summary>Distinct read sets remembered per policy and subject.</summary>
+    internal const int MaxGroupsPerSubject = 8;
+
     private readonly ConcurrentDictionary<(int Policy, string Subject), Slot> _slots = new();
     private long _hits;
     private long _misses;
@@ -27,11 +30,19 @@ internal sealed class OutcomeCache
     public Outcome GetOrAdd(int policy, string subject, ContextView context, Func<Outcome> evaluate)
     {
         var slot = _slots.GetOrAdd((policy, subject), _ => new Slot());
+        Group[] groups;
         lock (slot)
         {
-            foreach (var (dependencies, outcomes) in slot.ByDependencies.Values)
+            groups = [.. slot.Groups];
+        }
+
+        // Fingerprints are computed outside the lock (the context is immutable); the lock only guards the maps.
+        foreach (var group in groups)
+        {
+            var fingerprint = Fingerprint(group.Dependencies, context);
+            lock (slot)
             {
-                if (outcomes.TryGetValue(Fingerprint(dependencies, context), out var cached))
+                if (group.Outcomes.TryGetValue(fingerprint, out var cached))
                 {
                     Interlocked.Increment(ref _hits);
                     return cached;
@@ -42,15 +53,24 @@ internal sealed class OutcomeCache
         var outcome = evaluate();
         Interlocked.Increment(ref _misses);
         var key = string.Join('\n', outcome.Dependencies);
+        var own = Fingerprint([.. outcome.Dependencies], context);
         lock (slot)
         {
-            if (!slot.ByDependencies.TryGetValue(key, out var group))
+            var group = slot.Groups.Find(g => g.Key == key);
+            if (group is null)
             {
-                group = (outcome.Dependencies.ToArray(), new Dictionary<string, Outcome>(StringComparer.Ordinal));
-                slot.ByDependencies[key] = group;
+                // A policy whose reads differ from call to call (say, a label named by the cluster itself) would
+                // otherwise grow one group per cluster, and every lookup would scan them all: keep the newest few.
+                if (slot.Groups.Count == MaxGroupsPerSubject)
+                {
+                    slot.Groups.RemoveAt(slot.Groups.Count - 1);
+                }
+
+                group = new Group(key, [.. outcome.Dependencies]);
+                slot.Groups.Insert(0, group);
             }
 
-            group.Outcomes[Fingerprint(group.Dependencies, context)] = outcome;
+            group.Outcomes[own] = outcome;
         }
 
         return outcome;
@@ -72,9 +92,15 @@ internal sealed class OutcomeCache
         return builder.ToString();
     }
 
+    /// <summary>The outcomes of calls on one subject, by the set of context values they read (newest set first).</summary>
     private sealed class Slot
     {
-        public Dictionary<string, (string[] Dependencies, Dictionary<string, Outcome> Outcomes)> ByDependencies { get; } = new(StringComparer.Ordinal);
+        public List<Group> Groups { get; } = [];
+    }
+
+    private sealed record Group(string Key, string[] Dependencies)
+    {
+        public Dictionary<string, Outcome> Outcomes { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>The context of one call as data, to read the values a cached call depended on.</summary>

@@ -34,7 +34,7 @@ internal sealed class PolicyRealm
     /// <summary>Characters kept of a violation's message.</summary>
     public const int MaxMessageLength = 1024;
 
-    private const int MaxCachedValues = 4_096;
+    private const int MaxCachedValues = 256;
 
     private readonly PolicyDefinition _policy;
     private readonly Engine _engine;

@@ -60,6 +60,30 @@ public sealed class OutcomeCacheTests
     }
 
     [Fact]
+    public void PolicyWhoseReadsDifferPerCluster_StaysCorrect_AndKeepsOnlyTheNewestReadSets()
+    {
+        // Reads the label its own tier names: a different read set for each tier, more tiers than the cache keeps.
+        var (engine, run) = Engine("  const wanted = ctx.cluster.labels.tier; return ctx.cluster.labels[\"k-\" + wanted] === \"yes\" ? \"flagged \" + wanted : undefined;");
+        using (engine)
+        {
+            var tiers = Enumerable.Range(0, OutcomeCache.MaxGroupsPerSubject * 2).Select(i => $"t{i}").ToList();
+            foreach (var order in new[] { tiers, Enumerable.Reverse(tiers).ToList() })
+            {
+                foreach (var tier in order)
+                {
+                    var flagged = tier.EndsWith('3');
+                    var cluster = PolicyHarness.Cluster($"metadata:\n  name: c-{tier}\n  labels:\n    tier: {tier}\n    k-{tier}: \"{(flagged ? "yes" : "no")}\"\n");
+                    var violations = run(cluster).Violations;
+                    Assert.Equal(flagged ? [$"flagged {tier}"] : [], violations.Select(v => v.Message).ToArray());
+                }
+            }
+
+            // Going back, the newest read sets were still cached and only the evicted ones were evaluated again.
+            Assert.Equal(tiers.Count + (tiers.Count - OutcomeCache.MaxGroupsPerSubject), engine.Statistics.Evaluations);
+        }
+    }
+
+    [Fact]
     public void PolicyThatReadsTheName_IsEvaluatedForEveryCluster()
     {
         var (engine, run) = Engine("  return ctx.cluster.name;");
