@@ -49,7 +49,7 @@ internal sealed class TrustCheck(string fleetPath, string? revision, bool verify
             return;
         }
 
-        var root = Repository.Discover(Path.GetFullPath(fleetPath));
+        var root = GitTreeFleetSource.Discover(fleetPath);
         if (root is null)
         {
             diagnostics.Error(location, Codes.RevisionNotTrusted, $"signatures were asked to be verified, but '{fleetPath}' is not in a Git repository");

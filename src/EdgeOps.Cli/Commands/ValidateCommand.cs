@@ -60,9 +60,13 @@ internal static class ValidateCommand
             Progress = progress is null ? null : progress.Report,
             Select = before is null ? null : fleet =>
             {
-                // The fleet as it was: loaded only for where its objects were placed; its own problems are not reported.
-                var old = new FleetLoader().Load(before).Fleet;
-                impact = ChangeImpact.Of(FleetChanges.Between(before, source), old, fleet);
+                // Git names the changed files from its index (no work-tree file is read that it knows untouched);
+                // without git, the two trees are compared. The fleet as it was is read only where the change is, for
+                // where its objects were placed; its own problems are not reported.
+                var changed = FleetChanges.FromGit(path, changedSince!, revision) ?? FleetChanges.Between(before, source);
+                using var touched = new FilteredFleetSource(before, ChangeImpact.BeforeFiles(changed, fleet));
+                var old = new FleetLoader().Load(touched).Fleet;
+                impact = ChangeImpact.Of(changed, old, fleet);
                 return impact.Clusters;
             },
         };

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -31,6 +32,63 @@ public static class FleetChanges
         }
 
         return changed;
+    }
+
+    /// <summary>
+    /// The files under <paramref name="fleetPath"/> that differ between <paramref name="since"/> and
+    /// <paramref name="until"/> (or the work tree, untracked files included, when null), as Git itself reports
+    /// them: its index knows which work-tree files are untouched without reading them. Paths are relative to the
+    /// fleet folder. Null when the git command is not there or fails; compare the trees instead.
+    /// </summary>
+    public static IReadOnlySet<string>? FromGit(string fleetPath, string since, string? until)
+    {
+        string[] diff = until is null
+            ? ["diff", "--name-only", "-z", "--no-renames", "--relative", since, "--", "."]
+            : ["diff", "--name-only", "-z", "--no-renames", "--relative", since, until, "--", "."];
+        var changed = Git(fleetPath, diff);
+        if (changed is null)
+        {
+            return null;
+        }
+
+        var paths = new SortedSet<string>(changed, StringComparer.Ordinal);
+        if (until is null)
+        {
+            var untracked = Git(fleetPath, ["ls-files", "-z", "--others", "--exclude-standard", "--", "."]);
+            if (untracked is null)
+            {
+                return null;
+            }
+
+            paths.UnionWith(untracked);
+        }
+
+        return paths;
+    }
+
+    private static string[]? Git(string directory, string[] args)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("core.quotepath=false");
+            foreach (var arg in args)
+            {
+                psi.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(psi)!;
+            var error = process.StandardError.ReadToEndAsync();
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            _ = error.Result;
+            return process.ExitCode == 0 ? output.Split('\0', StringSplitOptions.RemoveEmptyEntries) : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     private static bool SameContent(IFleetSource before, IFleetSource after, FleetEntry entry, FleetEntry old)

@@ -36,7 +36,7 @@ public sealed class GitTreeFleetSource : IFleetSource
     public static GitTreeFleetSource Open(string path, string revision)
     {
         var full = Path.GetFullPath(path);
-        var gitDir = Repository.Discover(full)
+        var gitDir = Discover(full)
             ?? throw new FleetSourceException($"'{path}' is not inside a Git repository");
         var repository = new Repository(gitDir);
         try
@@ -57,6 +57,25 @@ public sealed class GitTreeFleetSource : IFleetSource
             repository.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The working folder of the Git repository holding <paramref name="path"/> (the nearest folder upwards with a
+    /// <c>.git</c> folder or file), or null. Done here rather than by libgit2's discover, whose path marshalling
+    /// fails in the NativeAOT build.
+    /// </summary>
+    public static string? Discover(string path)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(path)); dir is not null; dir = dir.Parent)
+        {
+            var marker = Path.Combine(dir.FullName, ".git");
+            if (Directory.Exists(marker) || File.Exists(marker))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Takes ownership of <paramref name="repository"/>.</summary>

@@ -44,13 +44,41 @@ public sealed record ChangeImpact(bool All, IReadOnlySet<string> Clusters, IRead
         return new ChangeImpact(false, clusters, reasons);
     }
 
+    /// <summary>
+    /// The files of the fleet as it was that <see cref="Of"/> needs: fleet.yaml, the changed files, and the
+    /// folders of the objects that own them now (their definitions and manifests), so that the old fleet is read
+    /// only where the change is, not whole.
+    /// </summary>
+    public static Func<string, bool> BeforeFiles(IReadOnlySet<string> changed, FleetModel after)
+    {
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        var files = new HashSet<string>(changed, StringComparer.Ordinal) { "fleet.yaml", "fleet.yml" };
+        var owners = new Owners(after, after);
+        foreach (var path in changed)
+        {
+            foreach (var owner in owners.Of(path))
+            {
+                files.UnionWith(owner.Files);
+                folders.UnionWith(owner.Folders);
+            }
+        }
+
+        return path => files.Contains(path) || folders.Any(f => path.StartsWith(f, StringComparison.Ordinal));
+    }
+
     private static bool IsInert(string path) =>
-        path.StartsWith("docs/", StringComparison.Ordinal)
+        path.Split('/').Any(segment => segment.StartsWith('.'))
+        || path.StartsWith("docs/", StringComparison.Ordinal)
         || InertExtensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase))
         || Path.GetFileName(path) is "LICENSE" or "CODEOWNERS" or "OWNERS";
 
     /// <summary>An object a changed file belongs to, and the clusters it reaches.</summary>
-    private sealed record Owner(string Describe, Func<IEnumerable<string>> Clusters);
+    private sealed record Owner(string Describe, Func<IEnumerable<string>> Clusters)
+    {
+        public List<string> Files { get; } = [];
+
+        public List<string> Folders { get; } = [];
+    }
 
     private sealed class Owners
     {
@@ -79,6 +107,7 @@ public sealed record ChangeImpact(bool All, IReadOnlySet<string> Clusters, IRead
                     if (workload.Directory.Length > 0)
                     {
                         _byFolder.Add((workload.Directory.TrimEnd('/') + "/", owner));
+                        owner.Folders.Add(workload.Directory.TrimEnd('/') + "/");
                     }
                 }
 
@@ -108,6 +137,7 @@ public sealed record ChangeImpact(bool All, IReadOnlySet<string> Clusters, IRead
                 return;
             }
 
+            owner.Files.Add(path);
             if (!_byFile.TryGetValue(path, out var list))
             {
                 _byFile[path] = list = [];
@@ -119,10 +149,14 @@ public sealed record ChangeImpact(bool All, IReadOnlySet<string> Clusters, IRead
             }
         }
 
-        /// <summary>The clusters an object is placed on in either fleet, each placement judged against that fleet's clusters.</summary>
+        /// <summary>
+        /// The clusters an object is placed on before or after. The old placement is judged against the clusters as
+        /// they are now as well as those the old fleet holds: the old fleet may be read only in part, and a cluster
+        /// whose own file changed is chosen by that change anyway.
+        /// </summary>
         private static Owner Placed(string kind, string name, FleetModel before, FleetModel after, Func<FleetModel, Placement?> placement) =>
-            new($"{kind} {name}", () => new[] { before, after }
-                .SelectMany(fleet => placement(fleet) is { } p ? fleet.Clusters.Where(c => PlacementEvaluator.Matches(p, c)).Select(c => c.Name) : [])
+            new($"{kind} {name}", () => new[] { (Fleet: before, Clusters: before.Clusters.Concat(after.Clusters)), (Fleet: after, Clusters: after.Clusters.AsEnumerable()) }
+                .SelectMany(side => placement(side.Fleet) is { } p ? side.Clusters.Where(c => PlacementEvaluator.Matches(p, c)).Select(c => c.Name) : [])
                 .Distinct(StringComparer.Ordinal));
     }
 }

@@ -53,6 +53,24 @@ public sealed partial class AotAgentTests(KubeServerFixture fixture) : IDisposab
 
     [Theory]
     [MemberData(nameof(NativeAgents))]
+    public async Task Validate_OfAGitRevision_AndOfTheChangesSinceOne_PrintsWhatTheJitBuildPrints(Agent agent)
+    {
+        _repo.Cluster("edge-1", "tier: far").Cluster("edge-2", "tier: near");
+        _repo.Workload("app", spec: "placement:\n  clusterSelector:\n    matchLabels: {tier: far}");
+        var first = _repo.Commit("first");
+        _repo.Workload("app", spec: "placement:\n  clusterSelector:\n    matchLabels: {tier: far}", manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  key: changed\n");
+
+        foreach (var args in new[] { new[] { "validate", ".", "--rev", first }, ["validate", ".", "--changed-since", first] })
+        {
+            var jit = await ReconcilerProcess.ExecAsync(Agent.Jit, _repo.Root, args);
+            var native = await ReconcilerProcess.ExecAsync(agent, _repo.Root, args);
+            Assert.True(native.ExitCode == 0, native.Output + native.Error);
+            Assert.Equal(WithoutTimings(jit.Output), WithoutTimings(native.Output));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(NativeAgents))]
     public async Task OnePass_AppliesTheFleet_AndTheJitBuildCarriesOnFromItsRecords(Agent agent)
     {
         var ns = "aot-" + _suffix;
