@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures edgeops validate: wall time and peak RSS, median of N runs, each against a baseline
-# (process start-up: `edgeops --version`) measured in the same run; then the raw policy throughput
-# under Jint against Node on the same JavaScript.
+# (process start-up: `edgeops --version`) measured in the same run, for the framework-dependent build and
+# the NativeAOT build (scripts/publish.sh); validate --changed-since on a one-workload change; binary
+# sizes; then the raw policy throughput under Jint against Node on the same JavaScript.
 # Usage: bench/run.sh [runs=5] [clusters=5000] [workloads=40]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +38,32 @@ measure() { # name, command...
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(dotnet --version) SDK"
 measure "baseline: edgeops --version" "$edgeops" --version
-measure "validate examples/fleet-repo (cold)" "$edgeops" validate examples/fleet-repo
-measure "validate ${clusters} clusters x ${workloads} workloads" "$edgeops" validate "$fleet"
-measure "validate ... with the built-in policy library" "$edgeops" validate "$policy_fleet"
+scripts/publish.sh linux-x64 >/dev/null
+aot=artifacts/bin/linux-x64/edgeops
+for build in jit aot; do
+  bin=$edgeops; [ "$build" = aot ] && bin=$aot
+  echo "-- $build build ($bin)"
+  measure "baseline: edgeops --version" "$bin" --version
+  measure "validate examples/fleet-repo (cold)" "$bin" validate examples/fleet-repo
+  measure "validate ${clusters} clusters x ${workloads} workloads" "$bin" validate "$fleet"
+  measure "validate ... with the built-in policy library" "$bin" validate "$policy_fleet"
+done
+
+# --changed-since: the policy fleet as a Git repository, one workload's values changed in the work tree.
+if [ ! -d "$policy_fleet/.git" ]; then
+  git -C "$policy_fleet" init -q -b main && git -C "$policy_fleet" add -A
+  git -C "$policy_fleet" -c user.name=bench -c user.email=bench@edgeops.invalid commit -q -m fleet
+fi
+changed=$(ls "$policy_fleet/workloads" | sed -n 8p)
+sed -i 's/^    replicas: \([0-9]*\)$/    replicas: 9\1/' "$policy_fleet/workloads/$changed/workload.yaml"
+"$aot" validate "$policy_fleet" --changed-since HEAD | grep '^changed since' || true
+measure "validate --changed-since HEAD (workload $changed)" "$aot" validate "$policy_fleet" --changed-since HEAD
+git -C "$policy_fleet" checkout -q .
+echo
+echo "sizes: framework-dependent build output $(du -sh src/EdgeOps.Cli/bin/Release/net10.0 | cut -f1) (needs a .NET runtime);"
+for rid in linux-x64 linux-arm64; do
+  [ -x "artifacts/bin/$rid/edgeops" ] && echo "  NativeAOT $rid: edgeops $(du -h "artifacts/bin/$rid/edgeops" | cut -f1), with its libraries $(du -sh "artifacts/bin/$rid" | cut -f1)"
+done
 echo
 echo "policy throughput (10,000 varied Deployments, one thread; Jint vs Node on the same JavaScript):"
 dotnet run --no-build --project bench/EdgeOps.Bench -c Release -- policy-throughput --objects 10000
