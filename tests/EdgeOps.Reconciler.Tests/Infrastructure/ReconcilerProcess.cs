@@ -81,15 +81,26 @@ internal static class ReconcilerProcess
             "current-context: test",
             string.Empty);
         await File.WriteAllTextAsync(kubeconfig, text);
+        var withDebug = new Dictionary<string, string>(environment) { ["EDGEOPS_DEBUG"] = "1" };
+        return await ExecAsync(agent, Directory.GetCurrentDirectory(), withDebug,
+            [.. new[] { "reconcile", "--once", "--repo", repo, "--branch", branch, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", stateDir, "--namespace", ns }, .. extra]);
+    }
+
+    /// <summary>Runs <paramref name="agent"/>'s edgeops with any arguments, in <paramref name="directory"/>.</summary>
+    public static Task<Run> ExecAsync(Agent agent, string directory, params string[] args) =>
+        ExecAsync(agent, directory, new Dictionary<string, string>(), args);
+
+    private static async Task<Run> ExecAsync(Agent agent, string directory, IReadOnlyDictionary<string, string> environment, string[] args)
+    {
         var psi = StartInfo(agent);
+        psi.WorkingDirectory = directory;
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
-        foreach (var a in new[] { "reconcile", "--once", "--repo", repo, "--branch", branch, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", stateDir, "--namespace", ns }.Concat(extra))
+        foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
         }
 
-        psi.Environment["EDGEOPS_DEBUG"] = "1";
         foreach (var (name, value) in environment)
         {
             psi.Environment[name] = value;
@@ -101,26 +112,6 @@ internal static class ReconcilerProcess
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await process.WaitForExitAsync(timeout.Token);
         // SIGKILL shows as 137 (128 + 9).
-        return new Run(process.ExitCode, await output, await error, process.ExitCode == 137);
-    }
-
-    /// <summary>Runs <paramref name="agent"/>'s edgeops with any arguments, in <paramref name="directory"/>.</summary>
-    public static async Task<Run> ExecAsync(Agent agent, string directory, params string[] args)
-    {
-        var psi = StartInfo(agent);
-        psi.WorkingDirectory = directory;
-        psi.RedirectStandardOutput = true;
-        psi.RedirectStandardError = true;
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
         return new Run(process.ExitCode, await output, await error, process.ExitCode == 137);
     }
 }
