@@ -13,7 +13,7 @@ internal static partial class KindReaders
     private static readonly string[] CommitModes = ["ssh", "sigstore", "unsigned"];
     private static readonly string[] Handlers = ["udev", "onvif", "opcua", "debugEcho"];
     private static readonly string[] Components = ["os", "firmware", "k3s"];
-    private static readonly string[] SlotBackends = ["rauc", "mender", "swupdate", "grub", "uboot", "file"];
+    private static readonly string[] SlotBackends = ["rauc", "command"];
     private static readonly string[] Strategies = ["Rolling", "BlueGreen"];
     private static readonly string[] PatchOps = ["add", "remove", "replace", "move", "copy", "test"];
     private static readonly string[] Currencies = ["EUR", "USD", "GBP", "CHF", "JPY", "AUD", "CAD", "NZD", "ZAR", "BRL", "INR", "CNY"];
@@ -245,10 +245,11 @@ internal static partial class KindReaders
             strategy = new UpgradeStrategy(Enum.Parse<UpgradeStrategyType>(type), pre, u.Node.Location);
         }
 
+        var requires = ReadRequirement(spec.Object("requires"));
         spec.Finish();
         root.Finish();
         return new Workload(meta, root.Node.Location, FleetFilesDirectory(file), manifests, [], ns?.Value, placement, values,
-            overlays.ToImmutable(), dependsOn, rollout, strategy);
+            overlays.ToImmutable(), dependsOn, rollout, strategy, requires);
     }
 
     public static DeviceConfig? DeviceConfig(FieldReader root, ObjectMeta meta)
@@ -381,10 +382,10 @@ internal static partial class KindReaders
             }
         }
 
-        SlotSpec slots = new("file", null, spec.Node.Location);
+        SlotSpec slots = new("rauc", null, spec.Node.Location);
         if (spec.Object("slots") is { } s)
         {
-            var backend = s.Enum("backend", SlotBackends, required: true) ?? "file";
+            var backend = s.Enum("backend", SlotBackends, required: true) ?? "rauc";
             var device = s.String("device");
             s.Finish();
             slots = new SlotSpec(backend, device?.Value, s.Node.Location);
@@ -396,26 +397,66 @@ internal static partial class KindReaders
         {
             var name = h.String("name", required: true);
             var timeout = h.Duration("timeout") ?? TimeSpan.FromMinutes(2);
-            var http = h.Mapping("http");
-            var command = h.Mapping("exec");
-            var kube = h.Mapping("kubernetes");
+            var http = h.Object("http");
+            var exec = h.Object("exec");
+            var kube = h.Object("kubernetes");
+            HealthCheck? check = null;
+            if (http is not null && name is not null)
+            {
+                var url = http.String("url", required: true);
+                var status = http.Integer("expectStatus", min: 100, max: 599) ?? 200;
+                http.Finish();
+                if (url is not null && (!Uri.TryCreate(url.Value, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https")))
+                {
+                    http.Error(url.Location, Codes.InvalidValue, $"{http.Path("url")} '{url.Value}' must be an absolute http or https URL");
+                }
+
+                check = new HealthCheck(name.Value, "http", timeout, h.Node.Location, Url: url?.Value, ExpectStatus: (int)status);
+            }
+            else if (exec is not null && name is not null)
+            {
+                var command = exec.Strings("command", required: true);
+                exec.Finish();
+                check = new HealthCheck(name.Value, "exec", timeout, h.Node.Location, Command: [.. command.Select(c => c.Value)]);
+            }
+            else if (kube is not null && name is not null)
+            {
+                var nodeReady = kube.Bool("nodeReady") ?? false;
+                var workloads = kube.Bool("workloadsHealthy") ?? false;
+                kube.Finish();
+                if (!nodeReady && !workloads)
+                {
+                    kube.Error(kube.Node.Location, Codes.InvalidValue, $"{kube.Context} checks nothing: set nodeReady and/or workloadsHealthy");
+                }
+
+                check = new HealthCheck(name.Value, "kubernetes", timeout, h.Node.Location, NodeReady: nodeReady, WorkloadsHealthy: workloads);
+            }
+
             h.Finish();
-            var kinds = new[] { ("http", http), ("exec", command), ("kubernetes", kube) }.Where(k => k.Item2 is not null).ToList();
-            if (kinds.Count != 1)
+            if (new[] { http, exec, kube }.Count(k => k is not null) != 1)
             {
                 h.Error(h.Node.Location, Codes.InvalidValue, $"{h.Context} needs exactly one of http, exec or kubernetes");
                 continue;
             }
 
-            if (name is not null)
+            if (name is not null && check is not null)
             {
                 if (!checkNames.Add(name.Value))
                 {
                     h.Error(name.Location, Codes.DuplicateName, $"health check '{name.Value}' is defined twice");
                 }
 
-                checks.Add(new HealthCheck(name.Value, kinds[0].Item1, kinds[0].Item2!, timeout, h.Node.Location));
+                checks.Add(check);
             }
+        }
+
+        DownloadSpec? download = null;
+        if (spec.Object("download") is { } d)
+        {
+            var maxKbps = d.Integer("maxKbps", min: 1);
+            var retries = d.Integer("retries", min: 0, max: 100);
+            d.Finish();
+            download = new DownloadSpec(maxKbps, (int)(retries ?? DownloadSpec.Default.Retries));
         }
 
         var commitAfter = spec.Duration("commitAfter") ?? TimeSpan.FromMinutes(10);
@@ -429,7 +470,31 @@ internal static partial class KindReaders
         }
 
         return new UpgradePlan(meta, root.Node.Location, Enum.Parse<UpgradeComponent>(component, ignoreCase: true), version.Value, placement,
-            artifact, slots, checks.ToImmutable(), commitAfter, rollout, respect);
+            artifact, slots, checks.ToImmutable(), commitAfter, rollout, respect, download);
+    }
+
+    private static ComponentRequirement? ReadRequirement(FieldReader? r)
+    {
+        if (r is null)
+        {
+            return null;
+        }
+
+        var component = r.Enum("component", Components, required: true);
+        var version = r.String("version", required: true);
+        r.Finish();
+        if (component is null || version is null)
+        {
+            return null;
+        }
+
+        if (!VersionConstraint.TryParse(version.Value, out var constraint))
+        {
+            r.Error(version.Location, Codes.InvalidValue, $"{r.Path("version")} '{version.Value}' must be a version with an optional operator (>=, >, <=, <, =), e.g. \">=2026.11\"");
+            return null;
+        }
+
+        return new ComponentRequirement(Enum.Parse<UpgradeComponent>(component, ignoreCase: true), constraint!, r.Node.Location);
     }
 
     private static Patch? ReadPatch(FieldReader p)

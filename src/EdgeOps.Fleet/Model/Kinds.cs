@@ -184,9 +184,16 @@ public sealed record Workload(
     ImmutableArray<Overlay> Overlays,
     ImmutableArray<Located<string>> DependsOn,
     RolloutSpec? Rollout,
-    UpgradeStrategy? UpgradeStrategy) : FleetObject(Metadata, Location)
+    UpgradeStrategy? UpgradeStrategy,
+    ComponentRequirement? Requires = null) : FleetObject(Metadata, Location)
 {
     public override string Kind => FleetApi.WorkloadKind;
+}
+
+/// <summary>A workload that runs only on a component version (<c>requires: {component: os, version: "&gt;=2026.11"}</c>).</summary>
+public sealed record ComponentRequirement(UpgradeComponent Component, VersionConstraint Version, SourceLocation Location)
+{
+    public override string ToString() => $"{Component.ToString().ToLowerInvariant()} {Version}";
 }
 
 public sealed record Discovery(Located<string> Handler, MappingNode Details, bool Shared);
@@ -219,9 +226,29 @@ public enum UpgradeComponent
 
 public sealed record Artifact(Located<string> Url, Located<string> Digest, long? Size, Located<string>? Bundle);
 
+/// <summary>How the agent fetches an artifact: a bandwidth cap (null: the cluster's network.bandwidthKbps) and retries.</summary>
+public sealed record DownloadSpec(long? MaxKbps, int Retries)
+{
+    public static readonly DownloadSpec Default = new(null, 5);
+}
+
 public sealed record SlotSpec(string Backend, string? Device, SourceLocation Location);
 
-public sealed record HealthCheck(string Name, string Type, MappingNode Spec, TimeSpan Timeout, SourceLocation Location);
+/// <summary>
+/// One check of an upgrade's health gate, of one type: <c>http</c> (a GET answering <see cref="ExpectStatus"/>),
+/// <c>exec</c> (a command exiting 0), or <c>kubernetes</c> (this node Ready, and/or every object this agent
+/// applied healthy). It must pass within <see cref="Timeout"/> of the trial boot.
+/// </summary>
+public sealed record HealthCheck(
+    string Name,
+    string Type,
+    TimeSpan Timeout,
+    SourceLocation Location,
+    string? Url = null,
+    int ExpectStatus = 200,
+    ImmutableArray<string> Command = default,
+    bool NodeReady = false,
+    bool WorkloadsHealthy = false);
 
 /// <summary>An OS, firmware or k3s upgrade with A/B slots, staged in maintenance windows.</summary>
 public sealed record UpgradePlan(
@@ -235,7 +262,10 @@ public sealed record UpgradePlan(
     ImmutableArray<HealthCheck> HealthChecks,
     TimeSpan CommitAfter,
     RolloutSpec? Rollout,
-    bool RespectMaintenanceWindow) : FleetObject(Metadata, Location)
+    bool RespectMaintenanceWindow,
+    DownloadSpec? Download = null) : FleetObject(Metadata, Location)
 {
     public override string Kind => FleetApi.UpgradePlanKind;
+
+    public string ComponentName => Component.ToString().ToLowerInvariant();
 }

@@ -36,6 +36,9 @@ public sealed class PassContext(ReconcilerServices services, ReconcilerState sta
 
     public ChangeSet? Changes { get; set; }
 
+    /// <summary>The upgrade this pass saw or moved (for the status report), if any.</summary>
+    public Upgrades.UpgradeStatus? Upgrade { get; set; }
+
     /// <summary>Objects that failed while rolling back (the rollback did not complete).</summary>
     public ChangeSet? RollbackChanges { get; set; }
 

@@ -45,6 +45,9 @@ public sealed record ReconcilerOptions
     /// <summary>How long the cluster lease lasts without renewal (default: two sync intervals of 5 minutes).</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How this agent performs UpgradePlans (its slot backend); none by default: plans are reported blocked.</summary>
+    public Upgrades.UpgradeOptions Upgrades { get; init; } = EdgeOps.Reconciler.Upgrades.UpgradeOptions.None;
+
     /// <summary>Where every pass records itself for /metrics and /readyz (the daemon's; none for a single pass).</summary>
     public ReconcilerMetrics? Metrics { get; init; }
 }
@@ -89,8 +92,8 @@ public sealed class Reconciler
     /// <summary>The steps of a pass, in order. Later features (upgrades, waves, windows) insert theirs into this list.</summary>
     public static IReadOnlyList<IReconcileStep> DefaultSteps { get; } =
     [
-        new LeaseStep(), new SourceStep(), new RecoverStep(), new SelectRevisionStep(), new VerifyStep(),
-        new RenderStep(), new PolicyStep(), new PlanStep(), new ApplyStep(), new HealthStep(), new CommitStep(),
+        new LeaseStep(), new UpgradeTrialStep(), new SourceStep(), new RecoverStep(), new SelectRevisionStep(), new VerifyStep(),
+        new RenderStep(), new PolicyStep(), new UpgradeStep(), new PlanStep(), new ApplyStep(), new HealthStep(), new CommitStep(),
     ];
 
     private ReconcilerOptions Options => _services.Options;
@@ -166,6 +169,7 @@ public sealed class Reconciler
             .Select(c => new FailedObject(c.Id.ToString(), c.Reason ?? string.Empty, c.Location?.ToString())).Distinct().ToList();
         var report = StatusReport.For(Options.Cluster, _services.Git.DisplayUrl, state, outcome.ToString(), result.Message, pass.Target,
             pass.Violations, failed, changes, Stopwatch.GetElapsedTime(started).TotalSeconds, Options.Clock.GetUtcNow(),
+            upgrade: pass.Upgrade,
             drift: changes?.Changes.Where(c => c.Action == ChangeAction.Configured && c.Reason?.StartsWith(ApplyEngine.DriftReason, StringComparison.Ordinal) == true).Select(c => $"{c.Id}: {c.Reason}").ToList() ?? []);
         var requeue = result.Kind == StepKind.RequeueAfter ? result.After : (TimeSpan?)null;
         var passResult = new PassResult(outcome, state.AppliedRevision, report.LastAttemptedRevision, result.Message, report, requeue);

@@ -4,6 +4,7 @@ using EdgeOps.Reconciler.Kube;
 using EdgeOps.Reconciler.Source;
 using EdgeOps.Reconciler.Status;
 using EdgeOps.Reconciler.Transactions;
+using EdgeOps.Reconciler.Upgrades;
 
 namespace EdgeOps.Reconciler.Pipeline;
 
@@ -24,6 +25,7 @@ public sealed class ReconcilerServices
         Publisher = new StatusPublisher(api, options.Namespace, identity);
         Publisher.Seed(PreviousReport(options.StateDirectory));
         Transactions = new TransactionRunner(this);
+        Upgrades = new UpgradeRunner(this);
     }
 
     public ReconcilerOptions Options { get; }
@@ -45,6 +47,8 @@ public sealed class ReconcilerServices
     public StatusPublisher Publisher { get; }
 
     public TransactionRunner Transactions { get; }
+
+    public UpgradeRunner Upgrades { get; }
 
     /// <summary>Whether this agent has checked its repo cache deeply since it started.</summary>
     public bool StartupChecked { get; set; }

@@ -4,6 +4,7 @@ using EdgeOps.Reconciler.Apply;
 using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Status;
 using EdgeOps.Reconciler.Transactions;
+using EdgeOps.Reconciler.Upgrades;
 
 namespace EdgeOps.Reconciler.Serialization;
 
@@ -14,6 +15,7 @@ namespace EdgeOps.Reconciler.Serialization;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(ReconcilerState))]
 [JsonSerializable(typeof(JournalRecord))]
+[JsonSerializable(typeof(UpgradeRecord))]
 internal sealed partial class StateJson : JsonSerializerContext;
 
 /// <summary>The status report: status.json and the status ConfigMap (camelCase, indented, nulls left out).</summary>

@@ -75,6 +75,40 @@ public sealed class StatusPublisher(KubeApi api, string ns, string instance)
         }
     }
 
+    /// <summary>
+    /// Creates an Event under a fixed name, so that announcing the same thing again (after a crash between the
+    /// event and the record of it) finds it already there. True once the event exists.
+    /// </summary>
+    public async Task<bool> AnnounceOnceAsync(string name, string type, string reason, string message, DateTimeOffset time, CancellationToken cancellationToken)
+    {
+        var at = time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var body = new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Event",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+            ["involvedObject"] = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["namespace"] = ns, ["name"] = ConfigMapName },
+            ["type"] = type,
+            ["reason"] = reason,
+            ["message"] = Limit(message),
+            ["source"] = new JsonObject { ["component"] = Component },
+            ["reportingComponent"] = "edgeops.io/reconciler",
+            ["reportingInstance"] = Limit(instance, 128),
+            ["firstTimestamp"] = at,
+            ["lastTimestamp"] = at,
+            ["count"] = 1,
+        };
+        try
+        {
+            var response = await api.RawAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/events", body.ToJsonString(), "application/json", cancellationToken).ConfigureAwait(false);
+            return response.IsSuccess || response.Status == System.Net.HttpStatusCode.Conflict;
+        }
+        catch (KubeUnavailableException)
+        {
+            return false; // announced on a later pass
+        }
+    }
+
     private async Task WriteConfigMapAsync(StatusReport report, CancellationToken cancellationToken)
     {
         var signature = (report with { Time = default, DurationSeconds = 0, LastSuccessfulSync = null }).ToJson();

@@ -5,6 +5,7 @@ using EdgeOps.Reconciler.Apply;
 using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Serialization;
 using EdgeOps.Reconciler.Transactions;
+using EdgeOps.Reconciler.Upgrades;
 
 namespace EdgeOps.Reconciler.Status;
 
@@ -55,6 +56,9 @@ public sealed record StatusReport
 
     public DateTimeOffset? OfflineSince { get; init; }
 
+    /// <summary>The OS/firmware upgrade under way or last finished: plan, phase, versions, slots and phase times.</summary>
+    public UpgradeStatus? Upgrade { get; init; }
+
     /// <summary>The report of a pass: conditions as Flux writes them (Ready, Reconciling, Stalled).</summary>
     public static StatusReport For(
         string cluster,
@@ -68,7 +72,8 @@ public sealed record StatusReport
         ChangeSet? changes,
         double durationSeconds,
         DateTimeOffset time,
-        IReadOnlyList<string> drift)
+        IReadOnlyList<string> drift,
+        UpgradeStatus? upgrade = null)
     {
         var ok = outcome is nameof(PassOutcome.Applied) or nameof(PassOutcome.Unchanged) && failed.Count == 0;
         var waiting = outcome is nameof(PassOutcome.Waiting);
@@ -95,6 +100,7 @@ public sealed record StatusReport
             Time = time,
             LastSuccessfulSync = state.LastSuccessfulSync,
             OfflineSince = state.OfflineSince,
+            Upgrade = upgrade,
         };
     }
 
