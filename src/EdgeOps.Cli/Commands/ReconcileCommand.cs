@@ -5,6 +5,7 @@ using EdgeOps.Fleet.Sources;
 using EdgeOps.Reconciler.Kube;
 using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Source;
+using EdgeOps.Reconciler.Upgrades;
 using k8s;
 
 namespace EdgeOps.Cli.Commands;
@@ -39,10 +40,18 @@ internal static class ReconcileCommand
         var issuer = new Option<string?>("--certificate-oidc-issuer") { Description = "The OIDC issuer of that identity" };
         var trustedRoot = new Option<string?>("--trusted-root") { Description = "Sigstore trusted_root.json for --certificate-identity (default: the public-good instance)" };
         var leaseDuration = new Option<string?>("--lease-duration") { Description = "How long the cluster lease lasts unrenewed: another agent takes over that long after this one dies (default: twice --interval)" };
+        var slotBackend = new Option<string>("--slot-backend") { Description = "How this agent installs UpgradePlans: none (plans are reported blocked), rauc (the RAUC service on the system D-Bus) or command (--slot-command)", DefaultValueFactory = _ => "none" };
+        slotBackend.AcceptOnlyFromAmong("none", "rauc", "command");
+        var slotCommand = new Option<string?>("--slot-command") { Description = "The executable of the command slot backend (docs/upgrades.md has its contract)" };
+        var slotComponent = new Option<string>("--slot-component") { Description = "What the slots hold: os or firmware", DefaultValueFactory = _ => "os" };
+        slotComponent.AcceptOnlyFromAmong("os", "firmware");
+        var dbusAddress = new Option<string?>("--dbus-address") { Description = "The system D-Bus RAUC listens on (default: DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket)" };
+        var rebootCommand = new Option<string?>("--reboot-command") { Description = "Command that asks the host to reboot, for the rauc backend (default: systemd-logind's Reboot over D-Bus)" };
+        var upgradePoll = new Option<string>("--upgrade-poll-interval") { Description = "How often a trial boot looks at its health checks", DefaultValueFactory = _ => "5s" };
         var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
         {
             repo, cluster, branch, kubeconfig, kubeContext, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
-            identity, identityRegex, issuer, trustedRoot, leaseDuration,
+            identity, identityRegex, issuer, trustedRoot, leaseDuration, slotBackend, slotCommand, slotComponent, dbusAddress, rebootCommand, upgradePoll,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -66,6 +75,12 @@ internal static class ReconcileCommand
                 Checkpoint = CrashPoint(context.Error),
                 Verifier = Verifier(parse.GetValue(allowedSigners), parse.GetValue(identity), parse.GetValue(identityRegex), parse.GetValue(issuer), parse.GetValue(trustedRoot)),
                 LeaseDuration = parse.GetValue(leaseDuration) is { } d ? ParseDuration(d) : every * 2,
+                Upgrades = new UpgradeOptions
+                {
+                    Backend = SlotBackend(parse.GetValue(slotBackend)!, parse.GetValue(slotCommand), parse.GetValue(dbusAddress), parse.GetValue(rebootCommand)),
+                    Component = Enum.Parse<UpgradeComponent>(parse.GetValue(slotComponent)!, ignoreCase: true),
+                    PollInterval = ParseDuration(parse.GetValue(upgradePoll)!),
+                },
             };
             var configuration = Configuration(parse.GetValue(kubeconfig), parse.GetValue(kubeContext));
             if (parse.GetValue(once))
@@ -126,6 +141,23 @@ internal static class ReconcileCommand
         {
             throw new FleetSourceException($"cannot read the Kubernetes configuration: {ex.Message}", ex);
         }
+    }
+
+    private static ISlotBackend? SlotBackend(string backend, string? command, string? dbusAddress, string? rebootCommand)
+    {
+        if (command is not null && backend != "command")
+        {
+            throw new FleetSourceException("--slot-command needs --slot-backend command");
+        }
+
+        return backend switch
+        {
+            "rauc" => new RaucSlotBackend(dbusAddress, rebootCommand?.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
+            "command" when command is null => throw new FleetSourceException("--slot-backend command needs --slot-command PATH"),
+            "command" when !File.Exists(command) => throw new FleetSourceException($"--slot-command {command}: no such file"),
+            "command" => new CommandSlotBackend(Path.GetFullPath(command!)),
+            _ => null,
+        };
     }
 
     /// <summary>The verify step: pinned SSH signers, a pinned Sigstore identity, or the fleet's own trust settings.</summary>

@@ -87,7 +87,7 @@ public sealed class ArtifactDownloader(HttpClient http, string directory, Downlo
             }
             catch (Exception ex) when (Transient(ex, cancellationToken))
             {
-                throw new UpgradeStepException("download", $"{Redact(request.Url)}: {Describe(ex)} (after {request.Retries + 1} attempts; {new FileInfo(part).Length} bytes kept to resume)", permanent: false, ex);
+                throw new UpgradeStepException("download", $"{Redact(request.Url)}: {Describe(ex)} (after {request.Retries + 1} attempts; {(File.Exists(part) ? new FileInfo(part).Length : 0)} bytes kept to resume)", permanent: false, ex);
             }
         }
 
