@@ -7,12 +7,15 @@
 #                               running it here (libgit2 loads libssl at run time)
 #   podman, buildah, runc       building and running the OCI image (scripts/build-image.sh); the arm64
 #                               image runs through qemu registered with binfmt_misc (below)
+#   rauc, rauc-service, squashfs-tools, e2fsprogs, dbus, openssl
+#                               the upgrade tests' real RAUC service (bundles, loop-device slots, a private
+#                               system bus)
 set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for package in clang lld llvm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross \
-  qemu-user-static podman buildah runc; do
+  qemu-user-static podman buildah runc rauc rauc-service squashfs-tools e2fsprogs dbus openssl; do
   have "$package" || need+=("$package")
 done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
