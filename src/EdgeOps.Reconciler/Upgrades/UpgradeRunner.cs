@@ -57,6 +57,7 @@ public sealed class UpgradeRunner : IDisposable
     private readonly HttpClient _http;
     private readonly ArtifactDownloader _downloader;
     private readonly UpgradeHealthGate _gate;
+    private bool _rebootAsked;
 
     public UpgradeRunner(ReconcilerServices services)
     {
@@ -64,7 +65,15 @@ public sealed class UpgradeRunner : IDisposable
         _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         Journal = new UpgradeJournal(services.Options.StateDirectory);
         ArtifactDirectory = Path.Combine(services.Options.StateDirectory, "upgrades");
-        _downloader = new ArtifactDownloader(_http, ArtifactDirectory, Options.Download);
+        var progress = Options.Download.Progress;
+        _downloader = new ArtifactDownloader(_http, ArtifactDirectory, Options.Download with
+        {
+            Progress = bytes =>
+            {
+                progress?.Invoke(bytes);
+                services.Options.Checkpoint?.Invoke("upgrade:download-chunk");
+            },
+        });
         _gate = new UpgradeHealthGate(services.Api, services.Health, new InventoryStore(services.Api, services.Options.Namespace), _http, Options.NodeName);
     }
 
@@ -103,9 +112,9 @@ public sealed class UpgradeRunner : IDisposable
             return null;
         }
 
-        if (record.Phase is not (UpgradePhase.Rebooting or UpgradePhase.Trial or UpgradePhase.FallingBack))
+        if (record.Phase is UpgradePhase.Downloading or UpgradePhase.Verified)
         {
-            return null; // before the reboot: resumed once the revision is rendered
+            return null; // nothing written to a slot yet: resumed once the revision is rendered
         }
 
         if (Backend is null)
@@ -117,6 +126,14 @@ public sealed class UpgradeRunner : IDisposable
         pass.Upgrade = UpgradeStatus.From(record, slots);
         switch (record.Phase)
         {
+            case UpgradePhase.Installing or UpgradePhase.Activated when slots.Booted != record.FromSlot && slots.BootedVersion == record.ToVersion:
+                // Power was cut after the slot was written and made primary, and the device booted it: that is the trial.
+                record = Write(pass, record.Enter(UpgradePhase.Trial, Now) with { ToSlot = slots.Booted }, "upgrade:trial");
+                return await TrialAsync(pass, record, slots, cancellationToken).ConfigureAwait(false);
+
+            case UpgradePhase.Installing or UpgradePhase.Activated:
+                return null; // finished once the revision is rendered
+
             case UpgradePhase.Rebooting when slots.Booted == record.ToSlot:
                 record = Write(pass, record.Enter(UpgradePhase.Trial, Now), "upgrade:trial");
                 return await TrialAsync(pass, record, slots, cancellationToken).ConfigureAwait(false);
@@ -296,7 +313,9 @@ public sealed class UpgradeRunner : IDisposable
                 }
 
                 record = Write(pass, record.Enter(UpgradePhase.Installing, Now), "upgrade:installing");
-                var slot = await backend.InstallAsync(artifact, cancellationToken).ConfigureAwait(false);
+                var install = backend.InstallAsync(artifact, cancellationToken);
+                pass.Checkpoint("upgrade:install-running");
+                var slot = await install.ConfigureAwait(false);
                 pass.Checkpoint("upgrade:installed");
                 await backend.ActivateAsync(slot, cancellationToken).ConfigureAwait(false);
                 record = Write(pass, record.Enter(UpgradePhase.Activated, Now) with { ToSlot = slot }, "upgrade:activated");
@@ -306,6 +325,7 @@ public sealed class UpgradeRunner : IDisposable
             {
                 record = Write(pass, record.Enter(UpgradePhase.Rebooting, Now) with { RebootRequests = record.RebootRequests + 1 }, "upgrade:rebooting");
                 await backend.RequestRebootAsync(cancellationToken).ConfigureAwait(false);
+                _rebootAsked = true;
                 pass.Checkpoint("upgrade:reboot-requested");
                 pass.Upgrade = UpgradeStatus.From(record, slots);
                 return StepResult.Requeue(Options.RebootRetry, $"upgrade '{record.Plan}' installed {record.ToVersion} into {record.ToSlot}; rebooting into it on trial");
@@ -391,6 +411,7 @@ public sealed class UpgradeRunner : IDisposable
         pass.Checkpoint("upgrade:marked-bad");
         record = Write(pass, record with { RebootRequests = record.RebootRequests + 1 }, "upgrade:fallback-reboot");
         await Backend.RequestRebootAsync(cancellationToken).ConfigureAwait(false);
+        _rebootAsked = true;
         pass.Checkpoint("upgrade:reboot-requested");
         pass.Upgrade = UpgradeStatus.From(record);
         return StepResult.Requeue(Options.RebootRetry, $"upgrade '{record.Plan}' to {record.ToVersion} is falling back to {record.FromSlot}: {reason}");
@@ -398,11 +419,13 @@ public sealed class UpgradeRunner : IDisposable
 
     private async Task<StepResult> AwaitRebootAsync(PassContext pass, UpgradeRecord record, string message, CancellationToken cancellationToken)
     {
+        // A process that has not asked yet may have died just before the request (or after it): asking again is harmless.
         var asked = record.PhaseTimes.GetValueOrDefault(record.Phase.ToString(), record.Started);
-        if (Now - asked >= Options.RebootRetry * Math.Max(1, record.RebootRequests))
+        if (!_rebootAsked || Now - asked >= Options.RebootRetry * Math.Max(1, record.RebootRequests))
         {
             record = Write(pass, record with { RebootRequests = record.RebootRequests + 1 }, "upgrade:reboot-again");
             await Backend!.RequestRebootAsync(cancellationToken).ConfigureAwait(false);
+            _rebootAsked = true;
             pass.Checkpoint("upgrade:reboot-requested");
         }
 

@@ -25,6 +25,7 @@ public sealed class SimulatedDevice : IDisposable
             d='{{Root}}'
             op="$1"
             if [ -f "$d/fail-$op" ]; then cat "$d/fail-$op" >&2; exit 1; fi
+            if [ -f "$d/slow-$op" ]; then sleep "$(cat "$d/slow-$op")"; fi
             echo "$op $2" >> "$d/calls"
             booted=$(cat "$d/booted")
             other=A; [ "$booted" = A ] && other=B
@@ -81,6 +82,9 @@ public sealed class SimulatedDevice : IDisposable
     }
 
     public void Fail(string operation, string message) => Write("fail-" + operation, message);
+
+    /// <summary>Makes <paramref name="operation"/> take this long (an install that is still writing when the agent dies).</summary>
+    public void Slow(string operation, double seconds) => Write("slow-" + operation, seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     public static byte[] Image(string version, int size = 256 * 1024)
     {
