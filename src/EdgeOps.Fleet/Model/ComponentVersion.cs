@@ -17,14 +17,64 @@ public static class ComponentVersion
         {
             var x = i < a.Length ? a[i] : "0";
             var y = i < b.Length ? b[i] : "0";
-            var order = long.TryParse(x, out var nx) && long.TryParse(y, out var ny) ? nx.CompareTo(ny) : string.CompareOrdinal(x, y);
+            var order = CompareSegment(x, y);
             if (order != 0)
             {
-                return Math.Sign(order);
+                return order;
             }
         }
 
         return 0;
+    }
+
+    /// <summary>Runs of digits compare as numbers, other runs by ordinal ("k3s2" &lt; "k3s10", "rc1" &lt; "rc2").</summary>
+    private static int CompareSegment(string x, string y)
+    {
+        int i = 0, j = 0;
+        while (i < x.Length && j < y.Length)
+        {
+            var digits = char.IsAsciiDigit(x[i]);
+            if (digits != char.IsAsciiDigit(y[j]))
+            {
+                return digits ? -1 : 1;
+            }
+
+            var endX = i;
+            var endY = j;
+            while (endX < x.Length && char.IsAsciiDigit(x[endX]) == digits)
+            {
+                endX++;
+            }
+
+            while (endY < y.Length && char.IsAsciiDigit(y[endY]) == digits)
+            {
+                endY++;
+            }
+
+            var a = x.AsSpan(i, endX - i);
+            var b = y.AsSpan(j, endY - j);
+            int order;
+            if (digits)
+            {
+                a = a.TrimStart('0');
+                b = b.TrimStart('0');
+                order = a.Length != b.Length ? a.Length.CompareTo(b.Length) : a.SequenceCompareTo(b);
+            }
+            else
+            {
+                order = a.SequenceCompareTo(b);
+            }
+
+            if (order != 0)
+            {
+                return Math.Sign(order);
+            }
+
+            i = endX;
+            j = endY;
+        }
+
+        return Math.Sign((x.Length - i).CompareTo(y.Length - j));
     }
 
     private static string[] Segments(string version)
