@@ -26,9 +26,10 @@ internal static class InstallCommand
         var ns = new Option<string>("--namespace") { Description = "The agent's namespace", DefaultValueFactory = _ => "edgeops-system" };
         var interval = new Option<string>("--interval") { Description = "Time between passes", DefaultValueFactory = _ => "5m" };
         var export = new Option<bool>("--export") { Description = "Print the manifests (required: apply them with kubectl apply -f -)" };
+        var hostUpgrades = new Option<bool>("--host-upgrades") { Description = "Let the agent carry out OS UpgradePlans through the host's RAUC: mounts the host's system D-Bus and keeps its state on the host (see docs/upgrades.md for the privileges this takes)" };
         var command = new Command("install", "Print the manifests that install the agent in a cluster")
         {
-            cluster, repo, branch, signers, image, ns, interval, export,
+            cluster, repo, branch, signers, image, ns, interval, export, hostUpgrades,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,7 +57,7 @@ internal static class InstallCommand
                 signersText = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
             }
 
-            var manifests = Manifests(new InstallSettings(name, parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(image)!, parse.GetValue(ns)!, every, signersText));
+            var manifests = Manifests(new InstallSettings(name, parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(image)!, parse.GetValue(ns)!, every, signersText, parse.GetValue(hostUpgrades)));
             await context.Out.WriteAsync(manifests).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -71,12 +72,32 @@ internal static class InstallCommand
         return at > 0 && digest.Length == 64 && digest.All(char.IsAsciiHexDigitLower);
     }
 
-    internal sealed record InstallSettings(string Cluster, string Repo, string? Branch, string Image, string Namespace, TimeSpan Interval, string? AllowedSigners);
+    internal sealed record InstallSettings(string Cluster, string Repo, string? Branch, string Image, string Namespace, TimeSpan Interval, string? AllowedSigners, bool HostUpgrades = false);
 
     internal static string Manifests(InstallSettings s)
     {
         var ns = Q(s.Namespace);
         var text = new StringBuilder();
+        var podSecurity = s.HostUpgrades
+            ? "privileged   # --host-upgrades: hostPath volumes and a root user (docs/upgrades.md)"
+            : "restricted";
+        var stateClaim = s.HostUpgrades
+            ? string.Empty
+            : """
+              # The repo cache, the transaction journal, the install ID and the status report survive restarts here.
+              apiVersion: v1
+              kind: PersistentVolumeClaim
+              metadata:
+                name: edgeops-state
+                namespace: NAMESPACE
+              spec:
+                accessModes: [ReadWriteOnce]
+                resources:
+                  requests:
+                    storage: 512Mi
+              ---
+
+              """.Replace("NAMESPACE", ns, StringComparison.Ordinal);
         text.Append(CultureInfo.InvariantCulture, $"""
             # The EdgeOps agent for cluster {s.Cluster}: edgeops install --export (deploy/reconciler.yaml is this
             # output for the example cluster). For a private repo, create the Secret edgeops-git-credentials
@@ -86,7 +107,7 @@ internal static class InstallCommand
             metadata:
               name: {ns}
               labels:
-                pod-security.kubernetes.io/enforce: restricted
+                pod-security.kubernetes.io/enforce: {podSecurity}
             ---
             apiVersion: v1
             kind: ServiceAccount
@@ -167,20 +188,9 @@ internal static class InstallCommand
                 name: edgeops-reconciler
                 namespace: {ns}
             ---
-            # The repo cache, the transaction journal, the install ID and the status report survive restarts here.
-            apiVersion: v1
-            kind: PersistentVolumeClaim
-            metadata:
-              name: edgeops-state
-              namespace: {ns}
-            spec:
-              accessModes: [ReadWriteOnce]
-              resources:
-                requests:
-                  storage: 512Mi
-            ---
 
             """);
+        text.Append(stateClaim);
         if (s.AllowedSigners is { } signers)
         {
             text.Append(CultureInfo.InvariantCulture, $"""
@@ -217,6 +227,20 @@ internal static class InstallCommand
             args.Add("--allowed-signers=/etc/edgeops/trust/allowed_signers");
         }
 
+        if (s.HostUpgrades)
+        {
+            args.Add("--slot-backend=rauc");
+        }
+
+        // D-Bus authenticates callers by uid: RAUC's and logind's policies (Reboot) admit root; the bundle is
+        // opened by RAUC on the host, so the state folder is the host's own /var/lib/edgeops.
+        var runAs = s.HostUpgrades
+            ? "runAsNonRoot: false\n        runAsUser: 0\n        runAsGroup: 0"
+            : "runAsNonRoot: true\n        runAsUser: 65532\n        fsGroup: 65532";
+        var hostEnv = s.HostUpgrades
+            ? "            - name: NODE_NAME\n              valueFrom:\n                fieldRef:\n                  fieldPath: spec.nodeName\n            - name: DBUS_SYSTEM_BUS_ADDRESS\n              value: \"unix:path=/run/dbus/system_bus_socket\"\n"
+            : string.Empty;
+
         var argLines = string.Concat(args.Select(a => $"            - {Q(a)}\n"));
         text.Append(CultureInfo.InvariantCulture, $"""
             apiVersion: apps/v1
@@ -239,9 +263,7 @@ internal static class InstallCommand
                   serviceAccountName: edgeops-reconciler
                   terminationGracePeriodSeconds: 60   # time to finish a step and release the cluster lease
                   securityContext:
-                    runAsNonRoot: true
-                    runAsUser: 65532
-                    fsGroup: 65532
+                    {runAs}
                     seccompProfile:
                       type: RuntimeDefault
                   containers:
@@ -259,7 +281,7 @@ internal static class InstallCommand
                           value: "http://+:9464/"
                         - name: DOTNET_gcServer
                           value: "0"
-                      ports:
+            {hostEnv}          ports:
                         - name: metrics
                           containerPort: 9464
                       livenessProbe:
@@ -299,11 +321,32 @@ internal static class InstallCommand
             text.Append("            - name: allowed-signers\n              mountPath: /etc/edgeops/trust\n              readOnly: true\n");
         }
 
-        text.Append("""
+        if (s.HostUpgrades)
+        {
+            text.Append("            - name: system-bus\n              mountPath: /run/dbus/system_bus_socket\n");
+        }
+
+        text.Append(s.HostUpgrades
+            ? """
+                  volumes:
+                    - name: state
+                      hostPath:
+                        path: /var/lib/edgeops
+                        type: DirectoryOrCreate
+                    - name: system-bus
+                      hostPath:
+                        path: /run/dbus/system_bus_socket
+                        type: Socket
+
+            """
+            : """
                   volumes:
                     - name: state
                       persistentVolumeClaim:
                         claimName: edgeops-state
+
+            """);
+        text.Append("""
                     - name: git-credentials
                       secret:
                         secretName: edgeops-git-credentials

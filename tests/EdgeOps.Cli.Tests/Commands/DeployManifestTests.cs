@@ -29,6 +29,37 @@ public sealed class DeployManifestTests
     }
 
     [Fact]
+    public async Task HostUpgradeManifests_AreWhatInstallExportPrints_AndGiveTheAgentTheHostsBusAndState()
+    {
+        var shipped = File.ReadAllText(Path.Combine(RepoPaths.Root, "deploy", "host-upgrades", "reconciler.yaml"));
+        var image = System.Text.RegularExpressions.Regex.Match(shipped, "image: \"([^\"]+)\"").Groups[1].Value;
+
+        var result = await CliRunner.RunAsync("install", "--cluster", "robot-es-0001", "--repo", "https://git.example.com/fleet.git", "--image", image, "--export", "--host-upgrades");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(shipped, result.Out);
+        Assert.Contains("- \"--slot-backend=rauc\"", shipped, StringComparison.Ordinal);
+        Assert.Contains("path: /run/dbus/system_bus_socket\n            type: Socket", shipped, StringComparison.Ordinal);
+        Assert.Contains("path: /var/lib/edgeops\n            type: DirectoryOrCreate", shipped, StringComparison.Ordinal);
+        Assert.Contains("pod-security.kubernetes.io/enforce: privileged", shipped, StringComparison.Ordinal);
+        Assert.DoesNotContain("PersistentVolumeClaim", shipped, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SystemdUnit_StartsReconcileWithOptionsItHas()
+    {
+        var unit = File.ReadAllLines(Path.Combine(RepoPaths.Root, "deploy", "systemd", "edgeops-agent.service"));
+        var exec = unit.Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
+        var help = await CliRunner.RunAsync("reconcile", "--help");
+
+        var options = exec.Split(' ').Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToList();
+        Assert.Contains("--slot-backend", options);
+        Assert.All(options, option => Assert.Contains(option, help.Out, StringComparison.Ordinal));
+        Assert.StartsWith("ExecStart=/usr/local/bin/edgeops reconcile ", exec, StringComparison.Ordinal);
+        Assert.Contains("Requires=rauc.service", unit);
+    }
+
+    [Fact]
     public async Task InstallExport_WithSignersAndBranch_ShipsTheSecretAndPinsThem()
     {
         using var dir = new TempFleet(withFleet: false);
