@@ -4,6 +4,9 @@ using EdgeOps.Bench;
 // Benchmarks for EdgeOps. Commands:
 //   reconciler
 //       the reconciler's figures: daemon idle RSS, no-op pass, bytes per poll and per change, push to applied.
+//   upgrade [--megabytes N]
+//       upgrade downloads against curl on the same loopback server, bytes fetched again on resume, and the
+//       time from "healthy after the trial boot" to "committed" beyond commitAfter.
 //   verify-commit
 //       verifying one SSH-signed commit in-process, per key type, against git verify-commit.
 //   verify-bundle
@@ -29,6 +32,12 @@ if (args[0] == "reconciler")
 if (args[0] == "verify-bundle")
 {
     return BundleVerifyBenchmark.Run(RepoRoot(), iterations: 200, batches: 11);
+}
+
+if (args[0] == "upgrade")
+{
+    var megabytes = args.Length > 2 && args[1] == "--megabytes" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64;
+    return await UpgradeBenchmark.RunAsync(megabytes, rounds: 5);
 }
 
 if (args[0] == "verify-commit")
