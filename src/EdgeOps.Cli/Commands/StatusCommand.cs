@@ -114,6 +114,18 @@ internal static class StatusCommand
                     ["message"] = r.Report?.Message,
                     ["offlineSince"] = r.Report?.OfflineSince?.ToString("O", CultureInfo.InvariantCulture),
                     ["failedObjects"] = r.Report?.FailedObjects.Length ?? 0,
+                    ["upgrade"] = r.Report?.Upgrade is { } u ? new JsonObject
+                    {
+                        ["plan"] = u.Plan,
+                        ["component"] = u.Component,
+                        ["phase"] = u.Phase,
+                        ["fromVersion"] = u.FromVersion,
+                        ["toVersion"] = u.ToVersion,
+                        ["runningVersion"] = u.RunningVersion,
+                        ["bootedSlot"] = u.BootedSlot,
+                        ["targetSlot"] = u.TargetSlot,
+                        ["reason"] = u.Reason,
+                    } : null,
                 })]),
                 ["total"] = rows.Count,
                 ["needAttention"] = attention,
@@ -129,9 +141,10 @@ internal static class StatusCommand
             r.Report?.Outcome.ToLowerInvariant() ?? "-",
             r.State,
             r.Age is { } age ? (r.Stale ? "STALE " : string.Empty) + Age(age) : "-",
+            r.Report?.Upgrade is { } upgrade ? $"{upgrade.Phase.ToLowerInvariant()} {upgrade.ToVersion}" : "-",
             r.Report is null ? "no status report" : r.Report.OfflineSince is { } since ? "offline since " + since.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : r.Report.Message,
         }).ToList();
-        string[] header = ["CLUSTER", "REVISION", "OUTCOME", "HEALTH", "REPORTED", "DETAIL"];
+        string[] header = ["CLUSTER", "REVISION", "OUTCOME", "HEALTH", "REPORTED", "UPGRADE", "DETAIL"];
         var widths = header.Select((h, i) => Math.Max(h.Length, table.Count == 0 ? 0 : table.Max(r => r[i].Length))).ToArray();
         context.Out.WriteLine(string.Join("  ", header.Select((h, i) => i == header.Length - 1 ? h : h.PadRight(widths[i]))));
         foreach (var row in table)

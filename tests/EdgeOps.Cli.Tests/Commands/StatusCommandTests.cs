@@ -31,10 +31,10 @@ public sealed class StatusCommandTests
 
         Assert.Equal(1, result.ExitCode);
         var lines = result.Out.TrimEnd('\n').Split('\n');
-        Assert.Matches(@"^CLUSTER\s+REVISION\s+OUTCOME\s+HEALTH\s+REPORTED\s+DETAIL$", lines[0]);
-        Assert.Matches(@"^robot-1\s+0123456789ab\s+unchanged\s+ready\s+\d+s ago\s+Unchanged message$", lines[1]);
-        Assert.Matches(@"^robot-2\s+fedcba987654\s+rolledback\s+not ready\s+3m ago\s+RolledBack message$", lines[2]);
-        Assert.Matches(@"^robot-3\s+.*STALE 5h ago\s+offline since 2026-11-27 08:00$", lines[3]);
+        Assert.Matches(@"^CLUSTER\s+REVISION\s+OUTCOME\s+HEALTH\s+REPORTED\s+UPGRADE\s+DETAIL$", lines[0]);
+        Assert.Matches(@"^robot-1\s+0123456789ab\s+unchanged\s+ready\s+\d+s ago\s+-\s+Unchanged message$", lines[1]);
+        Assert.Matches(@"^robot-2\s+fedcba987654\s+rolledback\s+not ready\s+3m ago\s+-\s+RolledBack message$", lines[2]);
+        Assert.Matches(@"^robot-3\s+.*STALE 5h ago\s+-\s+offline since 2026-11-27 08:00$", lines[3]);
         Assert.Equal("3 clusters, 1 ready and current, 2 need attention", lines[^1]);
     }
 
@@ -52,7 +52,7 @@ public sealed class StatusCommandTests
 
         var all = await CliRunner.RunAsync("status", dir.Root, "--fleet", fleet);
         Assert.Equal(1, all.ExitCode);
-        Assert.Matches(@"(?m)^robot-es-0002\s+-\s+-\s+never reported\s+-\s+no status report$", all.Out);
+        Assert.Matches(@"(?m)^robot-es-0002\s+-\s+-\s+never reported\s+-\s+-\s+no status report$", all.Out);
         Assert.Contains("13 clusters, 1 ready and current, 12 need attention", all.Out, StringComparison.Ordinal);
 
         var selected = await CliRunner.RunAsync("status", dir.Root, "--fleet", fleet, "--selector", "country=ES,tier=micro", "-o", "json");
@@ -63,6 +63,25 @@ public sealed class StatusCommandTests
         var notReady = await CliRunner.RunAsync("status", dir.Root, "--fleet", fleet, "--selector", "country=ES,tier=micro", "--not-ready");
         Assert.DoesNotContain("robot-es-0001", notReady.Out, StringComparison.Ordinal);
         Assert.Contains("robot-es-0002", notReady.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_ReportWithAnUpgrade_ShowsItsPhaseAndVersions()
+    {
+        using var dir = new TempFleet(withFleet: false);
+        var report = Report("robot-1", "0123456789abcdef0123", "Waiting", true, DateTimeOffset.UtcNow).TrimEnd().TrimEnd('}') + """
+              ,"upgrade": {"plan": "robot-os", "component": "os", "phase": "Trial", "fromVersion": "2026.10.1", "toVersion": "2026.11.2",
+                           "runningVersion": "2026.11.2", "bootedSlot": "rootfs.1", "targetSlot": "rootfs.1", "reason": "waiting for vision-ready"}
+            }
+            """;
+        dir.Write("robot-1/status.json", report);
+
+        var table = await CliRunner.RunAsync("status", dir.Root);
+        var json = System.Text.Json.Nodes.JsonNode.Parse((await CliRunner.RunAsync("status", dir.Root, "-o", "json")).Out)!;
+
+        Assert.Matches(@"(?m)^robot-1\s+0123456789ab\s+waiting\s+ready\s+\d+s ago\s+trial 2026.11.2\s+Waiting message$", table.Out);
+        var upgrade = json["clusters"]![0]!["upgrade"]!;
+        Assert.Equal(("Trial", "2026.10.1", "rootfs.1"), (upgrade["phase"]!.ToString(), upgrade["fromVersion"]!.ToString(), upgrade["targetSlot"]!.ToString()));
     }
 
     [Fact]

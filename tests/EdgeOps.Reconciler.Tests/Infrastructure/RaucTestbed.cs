@@ -55,7 +55,8 @@ public sealed class RaucTestbed : IDisposable
                   *) exit 1 ;;
                 esac
                 """.ReplaceLineEndings("\n"));
-            Must("chmod", "+x", Path.Combine(Root, "bootloader.sh"));
+            File.WriteAllText(Path.Combine(Root, "reboot.sh"), $"#!/bin/sh\necho requested >> {Root}/reboots\n");
+            Must("chmod", "+x", Path.Combine(Root, "bootloader.sh"), Path.Combine(Root, "reboot.sh"));
             File.WriteAllText(Path.Combine(Root, "system.conf"), $"""
                 [system]
                 compatible={Compatible}
@@ -110,7 +111,7 @@ public sealed class RaucTestbed : IDisposable
     public string Address => $"unix:path={Root}/bus.sock";
 
     /// <summary>The reboot command the agent is given: it records the request; the test decides when the "host" reboots.</summary>
-    public IReadOnlyList<string> RebootCommand => ["sh", "-c", $"echo requested >> {Root}/reboots"];
+    public IReadOnlyList<string> RebootCommand => [Path.Combine(Root, "reboot.sh")];
 
     public int RebootRequests => File.Exists(Path.Combine(Root, "reboots")) ? File.ReadAllLines(Path.Combine(Root, "reboots")).Length : 0;
 

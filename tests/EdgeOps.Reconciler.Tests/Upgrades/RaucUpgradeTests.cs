@@ -23,7 +23,7 @@ public sealed class RaucUpgradeTests(KubeServerFixture fixture) : IDisposable
         _s.Dispose();
     }
 
-    private EdgeOps.Reconciler.Pipeline.Reconciler Agent(KubeApi api) => _s.Reconciler(api, new RaucSlotBackend(_rauc.Address, _rauc.RebootCommand));
+    private EdgeOps.Reconciler.Pipeline.Reconciler InProcess(KubeApi api) => _s.Reconciler(api, new RaucSlotBackend(_rauc.Address, _rauc.RebootCommand));
 
     private JsonObject Slot(string name) =>
         JsonNode.Parse(_rauc.Status())!["slots"]!.AsArray().Select(s => s!.AsObject()).Single(s => s.ContainsKey(name))[name]!.AsObject();
@@ -38,7 +38,7 @@ public sealed class RaucUpgradeTests(KubeServerFixture fixture) : IDisposable
         var revision = _s.Commit("os 2026.11.2");
         using var api = new KubeApi(fixture.Server.Configuration);
 
-        var installed = await Pass(Agent(api));
+        var installed = await Pass(InProcess(api));
 
         Assert.Equal(PassOutcome.Waiting, installed.Outcome);
         Assert.Contains("installed 2026.11.2 into rootfs.1", installed.Message, StringComparison.Ordinal);
@@ -47,7 +47,7 @@ public sealed class RaucUpgradeTests(KubeServerFixture fixture) : IDisposable
 
         Assert.Equal("B", _rauc.Reboot());
         await File.WriteAllTextAsync(_s.HealthyFlag, "ok");
-        var committed = await Pass(Agent(api));
+        var committed = await Pass(InProcess(api));
 
         Assert.Equal(PassOutcome.Applied, committed.Outcome);
         Assert.Equal(revision, committed.AppliedRevision);
@@ -57,6 +57,81 @@ public sealed class RaucUpgradeTests(KubeServerFixture fixture) : IDisposable
         Assert.Equal("good", Slot("rootfs.1")["boot_status"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData(Agent.Jit)]
+    [InlineData(Agent.Aot)]
+    public async Task RaucUpgrade_TheShippedAgentProcess_InstallsRebootsAndCommits(Agent agent)
+    {
+        _s.Workload("app", requires: ">=2026.11");
+        _s.Plan("robot-os", "2026.11.2", backend: "rauc", image: _rauc.Bundle("2026.11.2"));
+        _s.Commit("os 2026.11.2");
+        await File.WriteAllTextAsync(_s.HealthyFlag, "ok");
+        string[] args = ["--slot-backend", "rauc", "--dbus-address", _rauc.Address, "--reboot-command", _rauc.RebootCommand[0]];
+
+        var installed = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _s.Repo.Root, "main", _s.State, "edgeops-" + _s.Suffix, extra: args);
+        Assert.True(installed.ExitCode == 0, installed.Output + installed.Error);
+        Assert.Contains("installed 2026.11.2 into rootfs.1", installed.Output, StringComparison.Ordinal);
+        Assert.Equal(1, _rauc.RebootRequests);
+        _rauc.Reboot();
+        var committed = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _s.Repo.Root, "main", _s.State, "edgeops-" + _s.Suffix, extra: args);
+
+        Assert.True(committed.ExitCode == 0, committed.Output + committed.Error);
+        Assert.StartsWith("applied:", committed.Output, StringComparison.Ordinal);
+        Assert.Equal(UpgradePhase.Committed, _s.Journal!.Phase);
+        Assert.Equal("good", Slot("rootfs.1")["boot_status"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("upgrade:installing")]
+    [InlineData("upgrade:install-running")]
+    [InlineData("upgrade:installed")]
+    [InlineData("upgrade:activated")]
+    [InlineData("upgrade:reboot-requested")]
+    [InlineData("upgrade:trial")]
+    [InlineData("upgrade:marked-good")]
+    public async Task RaucUpgrade_PowerCutWithTheAgentAt_EndsOnTheOldOrNewSlotThenCommits(string point)
+    {
+        _s.Workload("app");
+        _s.Plan("robot-os", "2026.11.2", backend: "rauc", image: _rauc.Bundle("2026.11.2"));
+        _s.Commit("os 2026.11.2");
+        await File.WriteAllTextAsync(_s.HealthyFlag, "ok");
+        string[] args = ["--slot-backend", "rauc", "--dbus-address", _rauc.Address, "--reboot-command", _rauc.RebootCommand[0], "--upgrade-poll-interval", "100ms"];
+        var ns = "edgeops-" + _s.Suffix;
+
+        ReconcilerProcess.Run? crashed = null;
+        for (var i = 0; i < 5 && crashed?.Killed != true; i++)
+        {
+            if (_rauc.RebootRequests > 0)
+            {
+                _rauc.Reboot();
+            }
+
+            crashed = await ReconcilerProcess.ReconcileAsync(fixture.Server, _s.Repo.Root, "main", _s.State, ns, point, 0, args);
+        }
+
+        Assert.True(crashed!.Killed, $"never reached {point}: {crashed.Output}{crashed.Error}");
+
+        // The power goes: RAUC dies wherever it was, and the bootloader picks the slot.
+        var booted = _rauc.PowerCut();
+        Assert.Contains(booted, new[] { "A", "B" });
+        for (var i = 0; i < 8 && _s.Journal?.Phase != UpgradePhase.Committed; i++)
+        {
+            if (_rauc.RebootRequests > 0)
+            {
+                _rauc.Reboot();
+            }
+
+            await ReconcilerProcess.ReconcileAsync(fixture.Server, _s.Repo.Root, "main", _s.State, ns, extra: args);
+        }
+
+        Assert.Equal(UpgradePhase.Committed, _s.Journal!.Phase);
+        Assert.Equal("B", _rauc.BootedName);
+        Assert.Equal("good", Slot("rootfs.1")["boot_status"]!.GetValue<string>());
+        Assert.Equal("2026.11.2", Slot("rootfs.1")["slot_status"]!["bundle"]!["version"]!.GetValue<string>());
+        using var api = new KubeApi(fixture.Server.Configuration);
+        Assert.Equal("UpgradeCommitted", Assert.Single(await _s.UpgradeEventsAsync(api)).Reason);
+    }
+
     [Fact]
     public async Task RaucUpgrade_BundleForAnotherCompatible_IsRefusedByRaucAndNothingChanges()
     {
@@ -64,9 +139,9 @@ public sealed class RaucUpgradeTests(KubeServerFixture fixture) : IDisposable
         _s.Plan("robot-os", "2026.11.2", backend: "rauc", image: _rauc.Bundle("2026.11.2", compatible: "pomona-arm-v7"));
         _s.Commit("a bundle for another board");
         using var api = new KubeApi(fixture.Server.Configuration);
-        await Pass(Agent(api));
+        await Pass(InProcess(api));
 
-        var refused = await Pass(Agent(api));
+        var refused = await Pass(InProcess(api));
 
         Assert.Equal(PassOutcome.Failed, refused.Outcome);
         Assert.Contains("install: RAUC refused the bundle", refused.Message, StringComparison.Ordinal);
@@ -82,9 +157,9 @@ public sealed class RaucUpgradeTests(KubeServerFixture fixture) : IDisposable
         _s.Plan("robot-os", "2026.11.2", backend: "rauc", image: _rauc.Bundle("2026.11.2", signer: "stranger"));
         _s.Commit("a bundle signed outside the device's keyring");
         using var api = new KubeApi(fixture.Server.Configuration);
-        await Pass(Agent(api));
+        await Pass(InProcess(api));
 
-        var refused = await Pass(Agent(api));
+        var refused = await Pass(InProcess(api));
 
         Assert.Equal(PassOutcome.Failed, refused.Outcome);
         Assert.Contains("install: RAUC refused the bundle", refused.Message, StringComparison.Ordinal);
@@ -99,18 +174,18 @@ public sealed class RaucUpgradeTests(KubeServerFixture fixture) : IDisposable
         _s.Plan("robot-os", "2026.11.2", backend: "rauc", image: _rauc.Bundle("2026.11.2"), timeout: "1s");
         _s.Commit("os 2026.11.2");
         using var api = new KubeApi(fixture.Server.Configuration);
-        await Pass(Agent(api));
-        await Pass(Agent(api));
+        await Pass(InProcess(api));
+        await Pass(InProcess(api));
         _rauc.Reboot();
-        await Pass(Agent(api));
+        await Pass(InProcess(api));
         await Task.Delay(TimeSpan.FromSeconds(1.1));
 
-        var fallingBack = await Pass(Agent(api));
+        var fallingBack = await Pass(InProcess(api));
 
         Assert.Contains("falling back to rootfs.0", fallingBack.Message, StringComparison.Ordinal);
         Assert.Equal(("A", "bad"), (_rauc.Primary, _rauc.SlotState("B")));
         Assert.Equal("A", _rauc.Reboot());
-        await Pass(Agent(api));
+        await Pass(InProcess(api));
         Assert.Equal(UpgradePhase.Failed, _s.Journal!.Phase);
         Assert.Contains("health check 'vision-ready' did not pass within 1 s", _s.Journal.Reason, StringComparison.Ordinal);
     }
@@ -122,19 +197,19 @@ public sealed class RaucUpgradeTests(KubeServerFixture fixture) : IDisposable
         _s.Plan("robot-os", "2026.11.2", backend: "rauc", image: _rauc.Bundle("2026.11.2"));
         _s.Commit("os 2026.11.2");
         using var api = new KubeApi(fixture.Server.Configuration);
-        await Pass(Agent(api));
-        await Pass(Agent(api));
+        await Pass(InProcess(api));
+        await Pass(InProcess(api));
         _rauc.Reboot();
-        Assert.Equal(PassOutcome.Waiting, (await Pass(Agent(api))).Outcome);
+        Assert.Equal(PassOutcome.Waiting, (await Pass(InProcess(api))).Outcome);
 
         // Power is cut on trial; the bootloader's attempts for B are used up, so it boots A.
         _rauc.PowerCut(bootInto: "A");
-        var after = await Pass(Agent(api));
+        var after = await Pass(InProcess(api));
 
         Assert.Equal(UpgradePhase.Failed, _s.Journal!.Phase);
         Assert.Contains("came back on rootfs.0 during the trial", _s.Journal.Reason, StringComparison.Ordinal);
         Assert.Equal("rootfs.0", after.Report.Upgrade!.BootedSlot);
-        await Pass(Agent(api));
+        await Pass(InProcess(api));
         Assert.Equal("UpgradeFailed", Assert.Single(await _s.UpgradeEventsAsync(api)).Reason);
     }
 }
