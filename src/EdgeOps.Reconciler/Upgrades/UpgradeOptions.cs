@@ -42,5 +42,27 @@ public sealed record UpgradeOptions
     /// <summary>The node whose Ready condition <c>kubernetes.nodeReady</c> checks (default: NODE_NAME; unset: every node).</summary>
     public string? NodeName { get; init; } = Environment.GetEnvironmentVariable("NODE_NAME");
 
-    public IUpgradeGate Gate { get; init; } = OpenUpgradeGate.Instance;
+    public IUpgradeGate Gate { get; init; } = MaintenanceWindowGate.Instance;
+}
+
+/// <summary>
+/// The default gate: a plan with <c>respectMaintenanceWindow</c> (the default) starts only while its cluster's
+/// maintenance window is open, and is held until the next opening otherwise. Rollout waves add to this gate.
+/// </summary>
+public sealed class MaintenanceWindowGate : IUpgradeGate
+{
+    public static readonly MaintenanceWindowGate Instance = new();
+
+    public ValueTask<UpgradeHold?> HoldAsync(UpgradePlan plan, Cluster cluster, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!plan.RespectMaintenanceWindow || cluster.MaintenanceWindow is not { } window)
+        {
+            return ValueTask.FromResult<UpgradeHold?>(null);
+        }
+
+        var state = MaintenanceWindows.Evaluate(window, now);
+        return ValueTask.FromResult(state.Open
+            ? null
+            : new UpgradeHold($"outside the maintenance window '{window.Schedule.Value}' ({window.TimeZone.Value}); it opens at {state.OpensAt:u}", state.OpensAt ?? now.AddDays(1)));
+    }
 }

@@ -218,8 +218,9 @@ public sealed class UpgradeRunner : IDisposable
         if (await Options.Gate.HoldAsync(plan, render.Cluster!, Now, cancellationToken).ConfigureAwait(false) is { } hold)
         {
             pass.Upgrade = new UpgradeStatus { Plan = plan.Name, Component = plan.ComponentName, Phase = "Held", ToVersion = plan.Version, RunningVersion = running, Reason = hold.Reason };
+            // Only a revision that needs the plan waits for it; otherwise the pass goes on (drift correction included).
             var until = hold.Until - Now;
-            return unmet.Count > 0 || !pass.IsTransaction
+            return unmet.Count > 0
                 ? StepResult.Requeue(until > TimeSpan.Zero ? until : Options.PollInterval, $"upgrade '{plan.Name}' to {plan.Version} is held until {hold.Until:u}: {hold.Reason}")
                 : null;
         }

@@ -289,6 +289,33 @@ public sealed class UpgradePassTests(KubeServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Upgrade_OutsideTheMaintenanceWindow_IsHeldAndStartsOnceItOpens()
+    {
+        var closed = (DateTime.UtcNow.Hour + 12) % 24;
+        _s.Repo.Cluster("edge-1", "tier: far\nring: canary", $"maintenanceWindow: {{schedule: \"0 {closed} * * *\", duration: 1h, timeZone: UTC}}");
+        _s.Workload("app");
+        _s.Plan("robot-os", "2026.11.2");
+        _s.Commit("plan, window closed");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var reconciler = _s.Reconciler(api);
+        await Pass(reconciler);
+
+        var held = await Pass(reconciler);
+
+        Assert.Equal(PassOutcome.Unchanged, held.Outcome);
+        Assert.Equal("Held", held.Report.Upgrade!.Phase);
+        Assert.Contains($"outside the maintenance window '0 {closed} * * *' (UTC)", held.Report.Upgrade.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(Device.Calls, c => !c.StartsWith("status", StringComparison.Ordinal));
+
+        _s.Repo.Cluster("edge-1", "tier: far\nring: canary", "maintenanceWindow: {schedule: \"* * * * *\", duration: 5m, timeZone: UTC}");
+        _s.Commit("window open");
+        await Pass(reconciler);
+        var started = await Pass(reconciler);
+
+        Assert.Contains("installed 2026.11.2 into B", started.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Upgrade_RunningVersionAlreadyCurrent_DoesNothing()
     {
         _s.Workload("app", requires: ">=2026.10");
