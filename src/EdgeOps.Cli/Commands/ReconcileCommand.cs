@@ -5,6 +5,7 @@ using EdgeOps.Fleet.Sources;
 using EdgeOps.Reconciler.Kube;
 using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Source;
+using EdgeOps.Reconciler.Location;
 using EdgeOps.Reconciler.Upgrades;
 using k8s;
 
@@ -48,10 +49,15 @@ internal static class ReconcileCommand
         var dbusAddress = new Option<string?>("--dbus-address") { Description = "The system D-Bus RAUC listens on (default: DBUS_SYSTEM_BUS_ADDRESS, else /run/dbus/system_bus_socket)" };
         var rebootCommand = new Option<string?>("--reboot-command") { Description = "Command that asks the host to reboot, for the rauc backend (default: systemd-logind's Reboot over D-Bus)" };
         var upgradePoll = new Option<string>("--upgrade-poll-interval") { Description = "How often a trial boot looks at its health checks", DefaultValueFactory = _ => "5s" };
+        var locationSource = new Option<string>("--location-source") { Description = "Where the live position comes from for placement by location: none (the Cluster's static location), facts (--facts), node (the node's edgeops.io/location annotation) or gpsd", DefaultValueFactory = _ => "none" };
+        locationSource.AcceptOnlyFromAmong("none", "facts", "node", "gpsd");
+        var gpsd = new Option<string>("--gpsd") { Description = "gpsd's address (JSON protocol)", DefaultValueFactory = _ => "127.0.0.1:2947" };
+        var locationPrecision = new Option<int>("--location-precision") { Description = "Decimals of latitude/longitude in status reports (3 is about 100 m)", DefaultValueFactory = _ => 3 };
         var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
         {
             repo, cluster, branch, kubeconfig, kubeContext, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
             identity, identityRegex, issuer, trustedRoot, leaseDuration, slotBackend, slotCommand, slotComponent, dbusAddress, rebootCommand, upgradePoll,
+            locationSource, gpsd, locationPrecision,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -75,6 +81,12 @@ internal static class ReconcileCommand
                 Checkpoint = CrashPoint(context.Error),
                 Verifier = Verifier(parse.GetValue(allowedSigners), parse.GetValue(identity), parse.GetValue(identityRegex), parse.GetValue(issuer), parse.GetValue(trustedRoot)),
                 LeaseDuration = parse.GetValue(leaseDuration) is { } d ? ParseDuration(d) : every * 2,
+                Location = new LocationOptions
+                {
+                    Source = Enum.Parse<LocationSourceKind>(parse.GetValue(locationSource)!, ignoreCase: true),
+                    Gpsd = parse.GetValue(gpsd)!,
+                    Precision = Math.Clamp(parse.GetValue(locationPrecision), 0, 7),
+                },
                 Upgrades = new UpgradeOptions
                 {
                     Backend = SlotBackend(parse.GetValue(slotBackend)!, parse.GetValue(slotCommand), parse.GetValue(dbusAddress), parse.GetValue(rebootCommand)),

@@ -151,6 +151,8 @@ internal static class CommonReaders
         var selector = Selector(reader.Object("clusterSelector"));
         GeoCircle? within = null;
         GeoFence? fence = null;
+        double? margin = null;
+        TimeSpan? dwell = null;
         var location = reader.Object("location");
         if (location is not null)
         {
@@ -185,6 +187,14 @@ internal static class CommonReaders
                 fence = GeoJson.ReadFence(fenceNode, location.Path("geofence"), reader.Diagnostics);
             }
 
+            margin = location.Number("margin");
+            if (margin is < 0)
+            {
+                location.Error(location.LocationOf("margin"), Codes.InvalidValue, $"{location.Path("margin")} (metres) must not be negative");
+                margin = null;
+            }
+
+            dwell = location.Duration("dwell");
             location.Finish();
         }
 
@@ -197,7 +207,7 @@ internal static class CommonReaders
         }
 
         reader.Finish();
-        return new Placement(selector, within, fence, devices, reader.Node.Location);
+        return new Placement(selector, within, fence, devices, reader.Node.Location, margin, dwell);
     }
 
     public static ImmutableArray<DeviceCount> DeviceCounts(FieldReader reader, string key)

@@ -33,6 +33,44 @@ public static class GeoMath
 
     public static bool Contains(GeoCircle circle, GeoPoint point) => DistanceKm(circle.Center, point) <= circle.RadiusKm;
 
+    /// <summary>How far inside (positive) or outside (negative) the circle's edge a point is, in metres.</summary>
+    public static double SignedDistanceMetres(GeoCircle circle, GeoPoint point) => (circle.RadiusKm - DistanceKm(circle.Center, point)) * 1000;
+
+    /// <summary>
+    /// How far inside (positive) or outside (negative) the fence a point is, in metres: the distance to the nearest
+    /// edge of any ring, on a local equirectangular projection (metre-accurate at geofence scales).
+    /// </summary>
+    public static double SignedDistanceMetres(GeoFence fence, GeoPoint point)
+    {
+        var nearest = double.PositiveInfinity;
+        var metresPerDegreeLat = EarthRadiusKm * 1000 * Math.PI / 180;
+        var metresPerDegreeLon = metresPerDegreeLat * Math.Cos(ToRadians(point.Lat));
+        foreach (var ring in fence.Polygons.SelectMany(p => p.Rings))
+        {
+            for (var i = 0; i + 1 < ring.Length; i++)
+            {
+                var ax = (ring[i].Lon - point.Lon) * metresPerDegreeLon;
+                var ay = (ring[i].Lat - point.Lat) * metresPerDegreeLat;
+                var bx = (ring[i + 1].Lon - point.Lon) * metresPerDegreeLon;
+                var by = (ring[i + 1].Lat - point.Lat) * metresPerDegreeLat;
+                var dx = bx - ax;
+                var dy = by - ay;
+                var length = (dx * dx) + (dy * dy);
+                var t = length == 0 ? 0 : Math.Clamp(-((ax * dx) + (ay * dy)) / length, 0, 1);
+                var x = ax + (t * dx);
+                var y = ay + (t * dy);
+                nearest = Math.Min(nearest, Math.Sqrt((x * x) + (y * y)));
+            }
+        }
+
+        return Contains(fence, point) ? nearest : -nearest;
+    }
+
+    /// <summary>The signed distance to a placement's location constraints (the tighter of circle and fence), in metres.</summary>
+    public static double SignedDistanceMetres(Placement placement, GeoPoint point) => Math.Min(
+        placement.Within is { } circle ? SignedDistanceMetres(circle, point) : double.PositiveInfinity,
+        placement.Geofence is { } fence ? SignedDistanceMetres(fence, point) : double.PositiveInfinity);
+
     /// <summary>
     /// Point in polygon by ray casting on longitude/latitude (planar, as GeoJSON specifies): inside the
     /// outer ring and outside every hole. Points on an edge count as inside.

@@ -134,11 +134,23 @@ public sealed record Placement(
     GeoCircle? Within,
     GeoFence? Geofence,
     ImmutableArray<DeviceCount> RequiredDevices,
-    SourceLocation Location)
+    SourceLocation Location,
+    double? MarginMetres = null,
+    TimeSpan? DwellTime = null)
 {
+    public const double DefaultMarginMetres = 50;
+
+    public static readonly TimeSpan DefaultDwell = TimeSpan.FromMinutes(2);
+
     public static readonly Placement Everywhere = new(null, null, null, [], SourceLocation.None);
 
     public bool HasLocationConstraint => Within is not null || Geofence is not null;
+
+    /// <summary>How far past the edge a live position must be before the decision changes (location.margin).</summary>
+    public double Margin => MarginMetres ?? DefaultMarginMetres;
+
+    /// <summary>How long it must stay there first (location.dwell).</summary>
+    public TimeSpan Dwell => DwellTime ?? DefaultDwell;
 }
 
 /// <summary>Which rendered objects a patch applies to; absent fields match anything.</summary>

@@ -5,14 +5,26 @@ namespace EdgeOps.Fleet.Rendering;
 /// <summary>Decides whether a placement admits a cluster. Every constraint present must hold.</summary>
 public static class PlacementEvaluator
 {
-    public static bool Matches(Placement placement, Cluster cluster, ClusterFacts? facts = null)
+    /// <summary>
+    /// Whether <paramref name="placement"/> holds on the cluster. <paramref name="owner"/> (<c>Kind/name</c>) finds a
+    /// live-location decision in <see cref="ClusterFacts.LocationDecisions"/>: made with hysteresis by the agent, it
+    /// replaces the geometry for the location part.
+    /// </summary>
+    public static bool Matches(Placement placement, Cluster cluster, ClusterFacts? facts = null, string? owner = null)
     {
         if (placement.ClusterSelector is { } selector && !selector.Matches(cluster.Labels))
         {
             return false;
         }
 
-        if (placement.HasLocationConstraint)
+        if (placement.HasLocationConstraint && owner is not null && facts?.LocationDecisions is { } decisions && decisions.TryGetValue(owner, out var inside))
+        {
+            if (!inside)
+            {
+                return false;
+            }
+        }
+        else if (placement.HasLocationConstraint)
         {
             var location = facts?.Location ?? cluster.GeoLocation;
             if (location is null)
@@ -42,6 +54,9 @@ public static class PlacementEvaluator
 
         return true;
     }
+
+    /// <summary>The key of a placed object in <see cref="ClusterFacts.LocationDecisions"/>.</summary>
+    public static string Key(string kind, string name) => $"{kind}/{name}";
 
     public static int DeviceCount(Cluster cluster, ClusterFacts? facts, string deviceClass)
     {

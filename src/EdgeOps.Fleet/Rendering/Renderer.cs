@@ -98,7 +98,7 @@ public sealed class Renderer
             var workloads = ImmutableArray.CreateBuilder<string>();
             foreach (var workload in _fleet.Workloads)
             {
-                if (!PlacementEvaluator.Matches(workload.Placement, cluster, facts))
+                if (!PlacementEvaluator.Matches(workload.Placement, cluster, facts, PlacementEvaluator.Key(workload.Kind, workload.Name)))
                 {
                     continue;
                 }
@@ -110,7 +110,7 @@ public sealed class Renderer
             var deviceConfigs = ImmutableArray.CreateBuilder<string>();
             foreach (var config in _fleet.DeviceConfigs)
             {
-                if (PlacementEvaluator.Matches(config.Placement, cluster, facts))
+                if (PlacementEvaluator.Matches(config.Placement, cluster, facts, PlacementEvaluator.Key(config.Kind, config.Name)))
                 {
                     deviceConfigs.Add(config.Name);
                     var body = renderer._akri[config];
@@ -118,7 +118,7 @@ public sealed class Renderer
                 }
             }
 
-            var upgrades = _fleet.UpgradePlans.Where(u => PlacementEvaluator.Matches(u.Placement, cluster, facts)).Select(u => u.Name).ToImmutableArray();
+            var upgrades = _fleet.UpgradePlans.Where(u => PlacementEvaluator.Matches(u.Placement, cluster, facts, PlacementEvaluator.Key(u.Kind, u.Name))).Select(u => u.Name).ToImmutableArray();
             var finished = Finish(objects);
             var state = new DesiredState(cluster.Name, _fleet.Name, _fleet.Revision, workloads.ToImmutable(), deviceConfigs.ToImmutable(), upgrades, finished);
             return new RenderResult(state, _diagnostics);

@@ -61,7 +61,12 @@ public sealed partial class ReconcilerService(
                 NextPass(logger, delay.TotalSeconds);
                 try
                 {
-                    await Task.Delay(delay, options.Clock, stoppingToken).ConfigureAwait(false);
+                    // A live position that changes placement wakes the loop early.
+                    using var woken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                    var wake = reconciler.WakeAsync(woken.Token);
+                    await Task.WhenAny(Task.Delay(delay, options.Clock, woken.Token), wake).ConfigureAwait(false);
+                    await woken.CancelAsync().ConfigureAwait(false);
+                    stoppingToken.ThrowIfCancellationRequested();
                 }
                 catch (OperationCanceledException)
                 {

@@ -45,6 +45,9 @@ public sealed record ReconcilerOptions
     /// <summary>How long the cluster lease lasts without renewal (default: two sync intervals of 5 minutes).</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Where the live position comes from (placement by location with hysteresis); none: the Cluster's static location.</summary>
+    public Location.LocationOptions Location { get; init; } = EdgeOps.Reconciler.Location.LocationOptions.None;
+
     /// <summary>How this agent performs UpgradePlans (its slot backend); none by default: plans are reported blocked.</summary>
     public Upgrades.UpgradeOptions Upgrades { get; init; } = EdgeOps.Reconciler.Upgrades.UpgradeOptions.None;
 
@@ -93,7 +96,7 @@ public sealed class Reconciler
     public static IReadOnlyList<IReconcileStep> DefaultSteps { get; } =
     [
         new LeaseStep(), new UpgradeTrialStep(), new SourceStep(), new RecoverStep(), new SelectRevisionStep(), new VerifyStep(),
-        new RenderStep(), new PolicyStep(), new UpgradeStep(), new PlanStep(), new ApplyStep(), new HealthStep(), new CommitStep(),
+        new LocationStep(), new RenderStep(), new PolicyStep(), new UpgradeStep(), new PlanStep(), new ApplyStep(), new HealthStep(), new CommitStep(),
     ];
 
     private ReconcilerOptions Options => _services.Options;
@@ -152,6 +155,9 @@ public sealed class Reconciler
         return finished;
     }
 
+    /// <summary>Completes when something outside the pass asks for one now (a live position that changed placement).</summary>
+    public Task WakeAsync(CancellationToken cancellationToken) => _services.Wake.WaitAsync(cancellationToken);
+
     /// <summary>Gives up the cluster lease (a clean stop): a replacement agent takes over on its first pass.</summary>
     public Task ReleaseAsync(CancellationToken cancellationToken) => _services.Lease.ReleaseAsync(cancellationToken);
 
@@ -170,6 +176,7 @@ public sealed class Reconciler
         var report = StatusReport.For(Options.Cluster, _services.Git.DisplayUrl, state, outcome.ToString(), result.Message, pass.Target,
             pass.Violations, failed, changes, Stopwatch.GetElapsedTime(started).TotalSeconds, Options.Clock.GetUtcNow(),
             upgrade: pass.Upgrade,
+            location: Options.Location.Source == Location.LocationSourceKind.None ? null : _services.Location.Status(Options.Location.Precision),
             drift: changes?.Changes.Where(c => c.Action == ChangeAction.Configured && c.Reason?.StartsWith(ApplyEngine.DriftReason, StringComparison.Ordinal) == true).Select(c => $"{c.Id}: {c.Reason}").ToList() ?? []);
         var requeue = result.Kind == StepKind.RequeueAfter ? result.After : (TimeSpan?)null;
         var passResult = new PassResult(outcome, state.AppliedRevision, report.LastAttemptedRevision, result.Message, report, requeue);

@@ -1,6 +1,7 @@
 using EdgeOps.Reconciler.Apply;
 using EdgeOps.Reconciler.Health;
 using EdgeOps.Reconciler.Kube;
+using EdgeOps.Reconciler.Location;
 using EdgeOps.Reconciler.Source;
 using EdgeOps.Reconciler.Status;
 using EdgeOps.Reconciler.Transactions;
@@ -19,7 +20,15 @@ public sealed class ReconcilerServices
         Journal = new Journal(options.StateDirectory);
         Engine = new ApplyEngine(api, new InventoryStore(api, options.Namespace), options.Clock);
         Health = new HealthChecker(api, options.Clock);
-        Renderer = new RevisionRenderer(options, Git);
+        Location = new LocationTracker(options.StateDirectory);
+        Location.PlacementChanged += () =>
+        {
+            if (Wake.CurrentCount == 0)
+            {
+                Wake.Release();
+            }
+        };
+        Renderer = new RevisionRenderer(options, Git, Location);
         var identity = options.Identity ?? $"{options.Cluster}/{ClusterLease.InstallId(options.StateDirectory)}";
         Lease = new ClusterLease(api, options.Namespace, identity, options.DisplayName, options.LeaseDuration, options.Clock);
         Publisher = new StatusPublisher(api, options.Namespace, identity);
@@ -41,6 +50,15 @@ public sealed class ReconcilerServices
     public HealthChecker Health { get; }
 
     public RevisionRenderer Renderer { get; }
+
+    /// <summary>The live position and the placements decided from it with hysteresis.</summary>
+    public LocationTracker Location { get; }
+
+    /// <summary>Released when a pass is wanted before the interval ends.</summary>
+    public SemaphoreSlim Wake { get; } = new(0, 1);
+
+    /// <summary>The gpsd follower, when the location source is gpsd (started with the first pass).</summary>
+    public GpsdWatcher? Gpsd { get; set; }
 
     public ClusterLease Lease { get; }
 

@@ -27,7 +27,7 @@ public sealed record RenderedRevision(
 }
 
 /// <summary>Loads a revision straight from the repo cache's tree, renders this cluster's desired state, and enforces the policies on it.</summary>
-public sealed class RevisionRenderer(ReconcilerOptions options, GitSource git)
+public sealed class RevisionRenderer(ReconcilerOptions options, GitSource git, Location.LocationTracker location)
 {
     public RenderedRevision Render(string revision)
     {
@@ -57,7 +57,19 @@ public sealed class RevisionRenderer(ReconcilerOptions options, GitSource git)
             return new RenderedRevision(source, revision, fleet, files, null, null, [], errors, timeout);
         }
 
-        var result = new Renderer(fleet).Render(cluster, ReadFacts());
+        var facts = ReadFacts();
+        if (options.Location.Source != Location.LocationSourceKind.None)
+        {
+            location.SetAreas(
+                fleet.Workloads.Select(w => (PlacementEvaluator.Key(w.Kind, w.Name), w.Placement))
+                    .Concat(fleet.DeviceConfigs.Select(d => (PlacementEvaluator.Key(d.Kind, d.Name), d.Placement)))
+                    .Concat(fleet.UpgradePlans.Select(u => (PlacementEvaluator.Key(u.Kind, u.Name), u.Placement)))
+                    .Where(a => a.Placement.HasLocationConstraint));
+            var (position, decisions) = location.Facts();
+            facts = (facts ?? ClusterFacts.None) with { Location = position, LocationDecisions = decisions };
+        }
+
+        var result = new Renderer(fleet).Render(cluster, facts);
         errors.AddRange(result.Diagnostics.Where(d => d.IsError).Select(d => d.ToString()));
         return new RenderedRevision(source, revision, fleet, files, cluster, result.State, result.State.Objects, errors, timeout);
     }
@@ -72,6 +84,9 @@ public sealed class RevisionRenderer(ReconcilerOptions options, GitSource git)
         var errors = bag.ToSortedList().Where(d => d.IsError).Concat(result.Diagnostics.Where(d => d.IsError)).Select(d => d.ToString()).Distinct().ToList();
         return (errors, [.. result.Diagnostics.Select(d => d.ToString())]);
     }
+
+    /// <summary>The facts file's location, for the <c>facts</c> location source (null when the file names none).</summary>
+    public GeoPoint? FactsFileLocation() => ReadFacts()?.Location;
 
     private ClusterFacts? ReadFacts()
     {

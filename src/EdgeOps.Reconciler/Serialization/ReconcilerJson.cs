@@ -16,6 +16,7 @@ namespace EdgeOps.Reconciler.Serialization;
 [JsonSerializable(typeof(ReconcilerState))]
 [JsonSerializable(typeof(JournalRecord))]
 [JsonSerializable(typeof(UpgradeRecord))]
+[JsonSerializable(typeof(Location.LocationState))]
 internal sealed partial class StateJson : JsonSerializerContext;
 
 /// <summary>The status report: status.json and the status ConfigMap (camelCase, indented, nulls left out).</summary>

@@ -59,6 +59,9 @@ public sealed record StatusReport
     /// <summary>The OS/firmware upgrade under way or last finished: plan, phase, versions, slots and phase times.</summary>
     public UpgradeStatus? Upgrade { get; init; }
 
+    /// <summary>The live position (rounded), its source and fix, and the placements decided from it.</summary>
+    public Location.LocationStatus? Location { get; init; }
+
     /// <summary>The report of a pass: conditions as Flux writes them (Ready, Reconciling, Stalled).</summary>
     public static StatusReport For(
         string cluster,
@@ -73,7 +76,8 @@ public sealed record StatusReport
         double durationSeconds,
         DateTimeOffset time,
         IReadOnlyList<string> drift,
-        UpgradeStatus? upgrade = null)
+        UpgradeStatus? upgrade = null,
+        Location.LocationStatus? location = null)
     {
         var ok = outcome is nameof(PassOutcome.Applied) or nameof(PassOutcome.Unchanged) && failed.Count == 0;
         var waiting = outcome is nameof(PassOutcome.Waiting);
@@ -101,6 +105,7 @@ public sealed record StatusReport
             LastSuccessfulSync = state.LastSuccessfulSync,
             OfflineSince = state.OfflineSince,
             Upgrade = upgrade,
+            Location = location,
         };
     }
 

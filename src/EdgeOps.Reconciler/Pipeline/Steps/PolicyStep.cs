@@ -10,7 +10,7 @@ public sealed class PolicyStep : IReconcileStep
 
     public Task<StepResult> RunAsync(PassContext pass, CancellationToken cancellationToken)
     {
-        if (!pass.IsTransaction)
+        if (!pass.IsTransaction && pass.Options.Location.Source == Location.LocationSourceKind.None)
         {
             return Task.FromResult(StepResult.Next); // the applied revision passed its policies when it was applied
         }

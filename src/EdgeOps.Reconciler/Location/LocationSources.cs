@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using EdgeOps.Fleet.Model;
+using EdgeOps.Reconciler.Kube;
+
+namespace EdgeOps.Reconciler.Location;
+
+/// <summary>Where the live position comes from: none (the Cluster's static location), the facts file, the node, or gpsd.</summary>
+public enum LocationSourceKind
+{
+    None,
+    Facts,
+    Node,
+    Gpsd,
+}
+
+public sealed record LocationOptions
+{
+    public static readonly LocationOptions None = new();
+
+    public LocationSourceKind Source { get; init; } = LocationSourceKind.None;
+
+    /// <summary>gpsd's address (its JSON protocol), host:port.</summary>
+    public string Gpsd { get; init; } = "127.0.0.1:2947";
+
+    /// <summary>The node whose <c>edgeops.io/location</c> annotation or label holds "lat,lon" (default: NODE_NAME).</summary>
+    public string? NodeName { get; init; } = Environment.GetEnvironmentVariable("NODE_NAME");
+
+    /// <summary>Decimals of latitude and longitude in status reports (3 ≈ 100 m).</summary>
+    public int Precision { get; init; } = 3;
+}
+
+/// <summary>Reads "lat,lon" from the node's <c>edgeops.io/location</c> annotation (or label) once per pass.</summary>
+public static class NodeLocation
+{
+    public const string Key = "edgeops.io/location";
+
+    public static async Task<LocationSample> ReadAsync(KubeApi api, string? nodeName, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (nodeName is null)
+        {
+            return new LocationSample(null, now, "node (NODE_NAME is not set)");
+        }
+
+        var response = await api.RawAsync(HttpMethod.Get, $"/api/v1/nodes/{Uri.EscapeDataString(nodeName)}", null, null, cancellationToken).ConfigureAwait(false);
+        var metadata = response.IsSuccess ? response.Body?["metadata"] : null;
+        var text = metadata?["annotations"]?[Key]?.GetValue<string>() ?? metadata?["labels"]?[Key]?.GetValue<string>();
+        return new LocationSample(Parse(text), now, $"node {nodeName}");
+    }
+
+    /// <summary>"lat,lon" in decimal degrees; null when absent or not a valid position.</summary>
+    public static GeoPoint? Parse(string? text)
+    {
+        var parts = text?.Split(',', StringSplitOptions.TrimEntries);
+        return parts is [var a, var b]
+            && double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var lat) && lat is >= -90 and <= 90
+            && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out var lon) && lon is >= -180 and <= 180
+                ? new GeoPoint(lat, lon)
+                : null;
+    }
+}
+
+/// <summary>
+/// Follows gpsd (the standard GPS daemon) over its JSON protocol on TCP: <c>?WATCH={"enable":true,"json":true}</c>,
+/// then every <c>TPV</c> report becomes a sample — a position when <c>mode</c> is 2 or 3, no fix otherwise — timed by
+/// the fix's own UTC time. A lost connection is a lost fix; it reconnects with backoff.
+/// </summary>
+public sealed class GpsdWatcher : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly string _host;
+    private readonly int _port;
+    private readonly Action<LocationSample> _observe;
+    private readonly TimeProvider _clock;
+
+    public GpsdWatcher(string address, Action<LocationSample> observe, TimeProvider clock)
+    {
+        var colon = address.LastIndexOf(':');
+        _host = colon > 0 ? address[..colon] : address;
+        _port = colon > 0 && int.TryParse(address[(colon + 1)..], CultureInfo.InvariantCulture, out var port) ? port : 2947;
+        _observe = observe;
+        _clock = clock;
+        _loop = Task.Run(() => RunAsync(_stop.Token));
+    }
+
+    /// <summary>TPV reports read so far (for tests and status).</summary>
+    public long Reports { get; private set; }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(200);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(_host, _port, cancellationToken).ConfigureAwait(false);
+                await using var stream = client.GetStream();
+                await stream.WriteAsync("?WATCH={\"enable\":true,\"json\":true};\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                backoff = TimeSpan.FromMilliseconds(200);
+                while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+                {
+                    if (Parse(line, _clock.GetUtcNow()) is { } sample)
+                    {
+                        Reports++;
+                        _observe(sample);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or IOException && !cancellationToken.IsCancellationRequested)
+            {
+                // gpsd not (yet) there, or gone: below
+            }
+
+            _observe(new LocationSample(null, _clock.GetUtcNow(), $"gpsd {_host}:{_port} (not connected)"));
+            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+            backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, backoff.Ticks * 2));
+        }
+    }
+
+    /// <summary>A TPV report as a sample; null for any other report.</summary>
+    public static LocationSample? Parse(string line, DateTimeOffset now)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("class", out var type) || type.GetString() != "TPV")
+            {
+                return null;
+            }
+
+            var time = root.TryGetProperty("time", out var t) && t.ValueKind == JsonValueKind.String
+                && DateTimeOffset.TryParse(t.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : now;
+            var mode = root.TryGetProperty("mode", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt32() : 0;
+            var source = root.TryGetProperty("device", out var d) ? $"gpsd {d.GetString()}" : "gpsd";
+            return mode >= 2 && root.TryGetProperty("lat", out var lat) && root.TryGetProperty("lon", out var lon)
+                && lat.ValueKind == JsonValueKind.Number && lon.ValueKind == JsonValueKind.Number
+                    ? new LocationSample(new GeoPoint(lat.GetDouble(), lon.GetDouble()), time, source)
+                    : new LocationSample(null, time, source);
+        }
+        catch (JsonException)
+        {
+            return null; // not a report
+        }
+    }
+}
