@@ -137,7 +137,7 @@ public sealed class GpsdWatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>A TPV report as a sample; null for any other report.</summary>
+    /// <summary>A TPV report as a sample, timed by the fix; null for any other report and for a TPV without a time.</summary>
     public static LocationSample? Parse(string line, DateTimeOffset now)
     {
         try
@@ -149,8 +149,12 @@ public sealed class GpsdWatcher : IAsyncDisposable
                 return null;
             }
 
-            var time = root.TryGetProperty("time", out var t) && t.ValueKind == JsonValueKind.String
-                && DateTimeOffset.TryParse(t.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : now;
+            if (!root.TryGetProperty("time", out var t) || t.ValueKind != JsonValueKind.String
+                || !DateTimeOffset.TryParse(t.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+            {
+                return null; // a report before the receiver knows the date: it cannot be placed in time
+            }
+
             var mode = root.TryGetProperty("mode", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt32() : 0;
             var source = root.TryGetProperty("device", out var d) ? $"gpsd {d.GetString()}" : "gpsd";
             return mode >= 2 && root.TryGetProperty("lat", out var lat) && root.TryGetProperty("lon", out var lon)
