@@ -32,6 +32,10 @@ export function validateCluster(desired, ctx) {
   for (const name of Object.keys(ctx.workloads || {})) {
     const fence = ctx.workloads[name].placement.geofence;
     if (!fence) continue;
+    // A moving cluster's agent keeps a workload while it is outside by less than the placement's margin, or for
+    // less than its dwell (hysteresis the fleet declared); that decision, not the raw fix, is the rule here.
+    const placed = ctx.cluster.facts && ctx.cluster.facts.placement;
+    if (placed && placed[`Workload/${name}`] === true) continue;
     if (!location || !geo.pointInPolygon(location, fence)) {
       violations.push({ control: "geofence", message: `workload ${name} is geofenced, but ${ctx.cluster.name} is ${location ? `at ${location.lat}, ${location.lon}, outside the fence` : "of unknown location"}` });
     }

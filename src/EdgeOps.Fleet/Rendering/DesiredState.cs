@@ -22,6 +22,9 @@ public sealed record DesiredState(
     ImmutableArray<string> UpgradePlans,
     ImmutableArray<RenderedObject> Objects)
 {
+    /// <summary>What the cluster reported about itself when this was rendered (live location, devices, placements); null in CI.</summary>
+    public ClusterFacts? Facts { get; init; }
+
     /// <summary>The objects as a YAML stream, one document each.</summary>
     public string ToYaml() => YamlText.WriteStream(Objects.Select(o => o.Body));
 }

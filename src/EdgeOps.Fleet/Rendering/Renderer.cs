@@ -120,7 +120,10 @@ public sealed class Renderer
 
             var upgrades = _fleet.UpgradePlans.Where(u => PlacementEvaluator.Matches(u.Placement, cluster, facts, PlacementEvaluator.Key(u.Kind, u.Name))).Select(u => u.Name).ToImmutableArray();
             var finished = Finish(objects);
-            var state = new DesiredState(cluster.Name, _fleet.Name, _fleet.Revision, workloads.ToImmutable(), deviceConfigs.ToImmutable(), upgrades, finished);
+            var state = new DesiredState(cluster.Name, _fleet.Name, _fleet.Revision, workloads.ToImmutable(), deviceConfigs.ToImmutable(), upgrades, finished)
+            {
+                Facts = facts,
+            };
             return new RenderResult(state, _diagnostics);
         }
 

@@ -67,7 +67,7 @@ public sealed class PolicyFleetCheck(TimeProvider? clock = null) : IFleetCheck
 
             var subjects = PolicyContexts.Subjects(_fleet, state, key => _owners.GetValueOrDefault(key));
             var workloads = PolicyContexts.Placed(state, key => _owners.GetValueOrDefault(key));
-            var target = new PolicyTarget(cluster.Name, PolicyContexts.Cluster(cluster), _fleetContext, subjects, cluster.Metadata.Name.Location)
+            var target = new PolicyTarget(cluster.Name, PolicyContexts.Cluster(cluster, state.Facts), _fleetContext, subjects, cluster.Metadata.Name.Location)
             {
                 Workloads = workloads,
             };

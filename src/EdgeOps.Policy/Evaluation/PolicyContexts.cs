@@ -43,7 +43,10 @@ public static class PolicyContexts
             ("facts", Facts(facts)));
     }
 
-    /// <summary>What the cluster reported about itself at run time (live location, discovered devices); empty in CI.</summary>
+    /// <summary>
+    /// What the cluster reported about itself at run time (live location, discovered devices, and the placements the
+    /// agent decided from the live location with the fleet's margin and dwell, keyed Kind/name); empty in CI.
+    /// </summary>
     private static MappingNode Facts(ClusterFacts? facts)
     {
         if (facts is null || facts == ClusterFacts.None)
@@ -55,6 +58,9 @@ public static class PolicyContexts
             ("location", facts.Location is { } at ? Map(("lat", Num(at.Lat)), ("lon", Num(at.Lon))) : Null()),
             ("devices", facts.Devices is { } devices
                 ? Map([.. devices.Select(d => (d.Key, (Node)ScalarNode.Int(d.Value, Nowhere)))])
+                : Null()),
+            ("placement", facts.LocationDecisions is { } placed
+                ? Map([.. placed.Select(d => (d.Key, (Node)ScalarNode.Bool(d.Value, Nowhere)))])
                 : Null()));
     }
 

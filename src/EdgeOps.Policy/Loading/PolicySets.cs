@@ -27,10 +27,11 @@ public static class PolicySets
 
         foreach (var folder in settings.Paths)
         {
+            // A folder's .js files, or one .js file named directly.
             var prefix = FleetFiles.Normalize(folder.Value);
             var scripts = files.Source.Entries.Values
                 .Where(e => e.Kind != FleetEntryKind.Directory && e.Path.EndsWith(".js", StringComparison.Ordinal)
-                    && FleetFiles.DirectoryOf(e.Path) == prefix)
+                    && (FleetFiles.DirectoryOf(e.Path) == prefix || e.Path == prefix))
                 .Select(e => e.Path)
                 .Order(StringComparer.Ordinal);
             foreach (var path in scripts)

@@ -28,6 +28,24 @@ public sealed class PolicyCommandTests
         """;
 
     [Fact]
+    public async Task Validate_PolicyPathNamingOneFile_LoadsThatFile()
+    {
+        using var fleet = new TempFleet(withFleet: false);
+        fleet.Write("fleet.yaml", TempFleet.FleetYaml + "spec:\n  policies:\n    paths: [policies/named.js]\n");
+        fleet.Write("policies/named.js", """
+            export const policy = { name: "named", description: "a policy named by its file", severity: "warning", controls: ["seen"], match: { kinds: ["ConfigMap"] } };
+            export function validateCluster(desired, ctx) { return [{ control: "seen", message: `seen on ${ctx.cluster.name}` }]; }
+            """);
+        fleet.Write("policies/other.js", "this file is not named and must not be loaded (");
+        fleet.Cluster("edge-1");
+
+        var result = await CliRunner.RunAsync("validate", fleet.Root);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("warning EO6001: named/seen: seen on edge-1", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Check_ManifestWithViolations_ExitsOneWithLocatedLines()
     {
         using var dir = new TempFleet(withFleet: false);
