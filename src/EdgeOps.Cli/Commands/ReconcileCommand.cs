@@ -3,9 +3,9 @@ using System.Diagnostics;
 using EdgeOps.Fleet.Model;
 using EdgeOps.Fleet.Sources;
 using EdgeOps.Reconciler.Kube;
+using EdgeOps.Reconciler.Location;
 using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Source;
-using EdgeOps.Reconciler.Location;
 using EdgeOps.Reconciler.Upgrades;
 using k8s;
 
