@@ -236,13 +236,46 @@ internal static partial class KindReaders
         {
             var type = u.Enum("type", Strategies, required: true) ?? "Rolling";
             var pre = u.Bool("preInitialize") ?? false;
+            var retention = u.Duration("blueRetention");
+            PreInitializedCondition? when = null;
+            if (u.Object("preInitializedWhen") is { } w)
+            {
+                var annotation = w.String("annotation");
+                var value = w.String("value");
+                var container = w.String("containerReady");
+                string? path = null;
+                int? port = null;
+                if (w.Object("httpGet") is { } h)
+                {
+                    path = h.String("path", required: true)?.Value;
+                    port = (int?)h.Integer("port", required: true, min: 1, max: 65535);
+                    h.Finish();
+                }
+
+                w.Finish();
+                var given = (annotation is null ? 0 : 1) + (container is null ? 0 : 1) + (path is null ? 0 : 1);
+                if (given != 1)
+                {
+                    w.Error(w.Node.Location, Codes.InvalidValue, $"{w.Context} needs exactly one of annotation, containerReady or httpGet");
+                }
+                else
+                {
+                    when = new PreInitializedCondition(annotation?.Value, value?.Value ?? "true", container?.Value, path, port);
+                }
+            }
+
             u.Finish();
             if (pre && type == "Rolling")
             {
                 u.Error(u.LocationOf("preInitialize"), Codes.InvalidValue, $"{u.Path("preInitialize")} applies only to type BlueGreen");
             }
 
-            strategy = new UpgradeStrategy(Enum.Parse<UpgradeStrategyType>(type), pre, u.Node.Location);
+            if (!pre && (when is not null || retention is not null))
+            {
+                u.Error(u.Node.Location, Codes.InvalidValue, $"{u.Context}: preInitializedWhen and blueRetention apply only with preInitialize: true");
+            }
+
+            strategy = new UpgradeStrategy(Enum.Parse<UpgradeStrategyType>(type), pre, u.Node.Location, when, retention);
         }
 
         var requires = ReadRequirement(spec.Object("requires"));

@@ -175,7 +175,25 @@ public enum UpgradeStrategyType
     BlueGreen,
 }
 
-public sealed record UpgradeStrategy(UpgradeStrategyType Type, bool PreInitialize, SourceLocation Location);
+/// <summary>
+/// How a workload's new version replaces the old. BlueGreen with <see cref="PreInitialize"/> starts the new copy
+/// beside the old, waits until it is pre-initialised (<see cref="PreInitializedWhen"/>, by default its readiness),
+/// then switches the Services in one step and keeps the old copy warm for <see cref="BlueRetention"/>.
+/// </summary>
+public sealed record UpgradeStrategy(
+    UpgradeStrategyType Type,
+    bool PreInitialize,
+    SourceLocation Location,
+    PreInitializedCondition? PreInitializedWhen = null,
+    TimeSpan? BlueRetention = null)
+{
+    public static readonly TimeSpan DefaultBlueRetention = TimeSpan.FromMinutes(10);
+
+    public bool IsSwitchOver => Type == UpgradeStrategyType.BlueGreen && PreInitialize;
+}
+
+/// <summary>When a green copy counts as pre-initialised: every pod carries an annotation value, a named container is ready, or an HTTP GET on each pod answers 2xx.</summary>
+public sealed record PreInitializedCondition(string? Annotation, string AnnotationValue, string? ContainerReady, string? HttpPath, int? HttpPort);
 
 /// <summary>A Kubernetes object as written in a workload's manifest files.</summary>
 public sealed record Manifest(MappingNode Body, string File, int DocumentIndex, bool HasVariables)

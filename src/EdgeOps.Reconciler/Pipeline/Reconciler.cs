@@ -96,7 +96,7 @@ public sealed class Reconciler
     public static IReadOnlyList<IReconcileStep> DefaultSteps { get; } =
     [
         new LeaseStep(), new UpgradeTrialStep(), new SourceStep(), new RecoverStep(), new SelectRevisionStep(), new VerifyStep(),
-        new LocationStep(), new RenderStep(), new PolicyStep(), new UpgradeStep(), new PlanStep(), new ApplyStep(), new HealthStep(), new CommitStep(),
+        new LocationStep(), new RenderStep(), new PolicyStep(), new UpgradeStep(), new PlanStep(), new ApplyStep(), new HealthStep(), new SwitchOverStep(), new CommitStep(),
     ];
 
     private ReconcilerOptions Options => _services.Options;
@@ -176,6 +176,7 @@ public sealed class Reconciler
         var report = StatusReport.For(Options.Cluster, _services.Git.DisplayUrl, state, outcome.ToString(), result.Message, pass.Target,
             pass.Violations, failed, changes, Stopwatch.GetElapsedTime(started).TotalSeconds, Options.Clock.GetUtcNow(),
             upgrade: pass.Upgrade,
+            switchOvers: [.. _services.SwitchOver.Store.Records.Values.Select(SwitchOverStatus.From)],
             location: Options.Location.Source == Location.LocationSourceKind.None ? null : _services.Location.Status(Options.Location.Precision),
             drift: changes?.Changes.Where(c => c.Action == ChangeAction.Configured && c.Reason?.StartsWith(ApplyEngine.DriftReason, StringComparison.Ordinal) == true).Select(c => $"{c.Id}: {c.Reason}").ToList() ?? []);
         var requeue = result.Kind == StepKind.RequeueAfter ? result.After : (TimeSpan?)null;

@@ -5,6 +5,7 @@ using EdgeOps.Reconciler.Location;
 using EdgeOps.Reconciler.Source;
 using EdgeOps.Reconciler.Status;
 using EdgeOps.Reconciler.Transactions;
+using EdgeOps.Reconciler.SwitchOver;
 using EdgeOps.Reconciler.Upgrades;
 
 namespace EdgeOps.Reconciler.Pipeline;
@@ -35,6 +36,7 @@ public sealed class ReconcilerServices
         Publisher.Seed(PreviousReport(options.StateDirectory));
         Transactions = new TransactionRunner(this);
         Upgrades = new UpgradeRunner(this);
+        SwitchOver = new SwitchOverRunner(this);
     }
 
     public ReconcilerOptions Options { get; }
@@ -67,6 +69,9 @@ public sealed class ReconcilerServices
     public TransactionRunner Transactions { get; }
 
     public UpgradeRunner Upgrades { get; }
+
+    /// <summary>BlueGreen switch-overs: the slot plan and the journalled switch.</summary>
+    public SwitchOverRunner SwitchOver { get; }
 
     /// <summary>Whether this agent has checked its repo cache deeply since it started.</summary>
     public bool StartupChecked { get; set; }

@@ -29,10 +29,11 @@ public sealed class TransactionRunner(ReconcilerServices services)
         pass.Checkpoint("journal:rolling-back");
         IReadOnlyList<RenderedObject> objects = [];
         var fleet = pass.Render?.Fleet.Name ?? "unknown";
+        services.SwitchOver.Abandon(); // Services back to the active slot; the target slot is pruned
         if (previous is not null)
         {
             using var render = services.Renderer.Render(previous);
-            objects = NamespacePlanner.Complete(render.Objects, render.Fleet.Name);
+            objects = services.SwitchOver.Plan(render, startSwitches: false);
             fleet = render.Fleet.Name;
         }
 

@@ -17,6 +17,7 @@ namespace EdgeOps.Reconciler.Serialization;
 [JsonSerializable(typeof(JournalRecord))]
 [JsonSerializable(typeof(UpgradeRecord))]
 [JsonSerializable(typeof(Location.LocationState))]
+[JsonSerializable(typeof(Dictionary<string, SwitchOver.SwitchOverRecord>))]
 internal sealed partial class StateJson : JsonSerializerContext;
 
 /// <summary>The status report: status.json and the status ConfigMap (camelCase, indented, nulls left out).</summary>

@@ -13,6 +13,13 @@ public sealed record StatusCondition(string Type, string Status, string Reason, 
 
 public sealed record FailedObject(string Object, string Reason, string? Location);
 
+/// <summary>One BlueGreen workload in a status report.</summary>
+public sealed record SwitchOverStatus(string Workload, string Active, string Serving, string? SwitchingTo, string? Step, double? LastSwitchSeconds, double? LastHandoffGapSeconds)
+{
+    public static SwitchOverStatus From(SwitchOver.SwitchOverRecord r) =>
+        new(r.Workload, r.Active, r.Serving, r.Pending?.To, r.Pending?.Step.ToString(), r.LastSwitchSeconds, r.LastHandoffGapSeconds);
+}
+
 /// <summary>
 /// The compact status of one cluster after a pass: what it runs, what it last tried, why it is not
 /// further, and how the pass went. Written as status.json in the state folder (for
@@ -62,6 +69,9 @@ public sealed record StatusReport
     /// <summary>The live position (rounded), its source and fix, and the placements decided from it.</summary>
     public Location.LocationStatus? Location { get; init; }
 
+    /// <summary>BlueGreen workloads: the active and serving slot, a switch under way, and the last switch's timings.</summary>
+    public ImmutableArray<SwitchOverStatus> SwitchOvers { get; init; } = [];
+
     /// <summary>The report of a pass: conditions as Flux writes them (Ready, Reconciling, Stalled).</summary>
     public static StatusReport For(
         string cluster,
@@ -77,7 +87,8 @@ public sealed record StatusReport
         DateTimeOffset time,
         IReadOnlyList<string> drift,
         UpgradeStatus? upgrade = null,
-        Location.LocationStatus? location = null)
+        Location.LocationStatus? location = null,
+        IReadOnlyList<SwitchOverStatus>? switchOvers = null)
     {
         var ok = outcome is nameof(PassOutcome.Applied) or nameof(PassOutcome.Unchanged) && failed.Count == 0;
         var waiting = outcome is nameof(PassOutcome.Waiting);
@@ -106,6 +117,7 @@ public sealed record StatusReport
             OfflineSince = state.OfflineSince,
             Upgrade = upgrade,
             Location = location,
+            SwitchOvers = [.. switchOvers ?? []],
         };
     }
 
@@ -157,6 +169,7 @@ public sealed record StatusReport
         Violations = report.Violations.IsDefault ? [] : report.Violations,
         FailedObjects = report.FailedObjects.IsDefault ? [] : report.FailedObjects,
         DriftCorrected = report.DriftCorrected.IsDefault ? [] : report.DriftCorrected,
+        SwitchOvers = report.SwitchOvers.IsDefault ? [] : report.SwitchOvers,
         Counts = report.Counts ?? new Dictionary<string, int>(),
     };
 

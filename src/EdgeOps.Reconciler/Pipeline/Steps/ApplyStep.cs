@@ -30,6 +30,15 @@ public sealed class ApplyStep : IReconcileStep
                     $"{failed.Count} object(s) of revision {PassContext.Short(target)} failed and are retried on the next pass: {failed[0].Id}: {failed[0].Reason}{(pass.Note is null ? string.Empty : $"; {pass.Note}")}");
             }
 
+            if (await services.SwitchOver.CompleteAsync(pass, cancellationToken).ConfigureAwait(false) is { } unfinished)
+            {
+                // A switch-over a restart interrupted could not finish: Services back to the active slot.
+                services.SwitchOver.Abandon();
+                pass.Desired = services.SwitchOver.Plan(pass.Render!, startSwitches: false);
+                await services.Engine.ApplyAsync(pass.Desired, options, cancellationToken).ConfigureAwait(false);
+                return StepResult.Stop(PassOutcome.Failed, unfinished);
+            }
+
             var message = drift.Count > 0
                 ? $"corrected drift: {string.Join("; ", drift.Select(c => $"{c.Id} ({c.Reason ?? "changed"})"))}"
                 : $"revision {PassContext.Short(target)} is applied: {again.ChangeSet}";

@@ -20,7 +20,7 @@ public sealed class RecoverStep : IReconcileStep
             case RecoveryAction.FinishCommit:
                 {
                     using var render = services.Renderer.Render(record!.TargetRevision);
-                    var health = await services.Health.WaitAsync([.. NamespacePlanner.Complete(render.Objects, render.Fleet.Name).Select(o => o.Id)], render.HealthTimeout, cancellationToken).ConfigureAwait(false);
+                    var health = await services.Health.WaitAsync([.. services.SwitchOver.Plan(render, startSwitches: false).Select(o => o.Id)], render.HealthTimeout, cancellationToken).ConfigureAwait(false);
                     if (health.Healthy)
                     {
                         pass.State = pass.State with { AppliedRevision = record.PreviousRevision };
