@@ -4,8 +4,8 @@ using EdgeOps.Reconciler.Kube;
 using EdgeOps.Reconciler.Location;
 using EdgeOps.Reconciler.Source;
 using EdgeOps.Reconciler.Status;
-using EdgeOps.Reconciler.Transactions;
 using EdgeOps.Reconciler.SwitchOver;
+using EdgeOps.Reconciler.Transactions;
 using EdgeOps.Reconciler.Upgrades;
 
 namespace EdgeOps.Reconciler.Pipeline;
