@@ -123,7 +123,11 @@ public sealed class SwitchOverRunner(ReconcilerServices services)
         await ApplyPlanAsync(pass, cancellationToken).ConfigureAwait(false);
         var switchedAt = Now;
         pass.Checkpoint("switch:switched");
-        var after = await services.Health.WaitAsync(target, timeout, cancellationToken).ConfigureAwait(false);
+
+        // Health after the switch: the target must still be healthy once traffic has had a moment to reach it.
+        var settle = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, timeout.Ticks / 4));
+        await Task.Delay(settle, services.Options.Clock, cancellationToken).ConfigureAwait(false);
+        var after = await services.Health.CheckAsync(target, cancellationToken).ConfigureAwait(false);
         if (!after.Healthy)
         {
             return $"switch-over of {workload.Name}: {pending.To} turned unhealthy after the switch: {after.Culprit!.Id}: {after.Culprit.Reason}";

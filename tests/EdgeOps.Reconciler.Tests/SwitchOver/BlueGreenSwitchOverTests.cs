@@ -196,6 +196,49 @@ public sealed class BlueGreenSwitchOverTests(KubeServerFixture fixture, ITestOut
     }
 
     [Fact]
+    public async Task BlueGreen_GreenFailingRightAfterTheSwitch_FlipsBackToTheWarmBlue()
+    {
+        var v1 = Commit("registry.example/vision:1");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        await PassAsync(Agent(api), api, "blue");
+        Commit("registry.example/vision:2");
+        var pods = (await api.ResolveAsync("v1", "Pod", CancellationToken.None))!;
+
+        using var stop = new CancellationTokenSource();
+        var crash = Task.Run(async () =>
+        {
+            // Green crashes as soon as traffic reaches it.
+            while (!stop.IsCancellationRequested && await ServingAsync(api) != "green")
+            {
+                await Task.Delay(20);
+            }
+
+            foreach (var pod in await api.ListAsync(pods, Ns, "edgeops.io/slot=green", CancellationToken.None))
+            {
+                // Running, but its container keeps crashing: not ready.
+                var at = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+                var status = new JsonObject
+                {
+                    ["phase"] = "Running",
+                    ["conditions"] = new JsonArray(
+                        new JsonObject { ["type"] = "ContainersReady", ["status"] = "False", ["lastTransitionTime"] = at },
+                        new JsonObject { ["type"] = "Ready", ["status"] = "False", ["lastTransitionTime"] = at }),
+                };
+                await api.PatchStatusAsync(pods, Ns, pod["metadata"]!["name"]!.ToString(), new JsonObject { ["status"] = status }.ToJsonString(), CancellationToken.None);
+            }
+        });
+        var result = await PassAsync(Agent(api, TimeSpan.FromSeconds(8)), api, "blue", "green");
+        await stop.CancelAsync();
+        await crash;
+
+        Assert.Equal(PassOutcome.RolledBack, result.Outcome);
+        Assert.Contains("turned unhealthy after the switch", result.Message, StringComparison.Ordinal);
+        Assert.Equal(v1, result.AppliedRevision);
+        Assert.Equal("blue", await ServingAsync(api));
+        Assert.Equal(1, (await GetAsync(api, "apps/v1", "Deployment", "vision-blue"))!["spec"]!["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task BlueGreen_ExclusiveCamera_GreenGetsItOnlyAfterBlueReleasedIt()
     {
         Commit("registry.example/vision:1", camera: true);
