@@ -178,7 +178,7 @@ public sealed class PolicyCommandTests
 
         Assert.Equal(0, result.ExitCode);
         Assert.Matches(@"(?m)^CLUSTER\s+WORKLOADS\s+DEVICES\s+OBJECTS\s+ERRORS\s+WARNINGS\s+COST/MONTH$", result.Out);
-        Assert.Matches(@"(?m)^robot-es-0001\s+3\s+1\s+11\s+0\s+0\s+\d+\.\d\d EUR$", result.Out);
+        Assert.Matches(@"(?m)^robot-es-0001\s+4\s+1\s+13\s+0\s+0\s+\d+\.\d\d EUR$", result.Out);
         Assert.Matches(@"(?m)^pod-security-baseline\s+0\s+0\s+0$", result.Out);
         Assert.Matches(@"(?m)^robot-replicas\s+0\s+0\s+0$", result.Out);
     }

@@ -13,7 +13,7 @@ public sealed class ValidateCommandTests
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("CLUSTER", result.Out, StringComparison.Ordinal);
         Assert.Contains("robot-es-0001", result.Out, StringComparison.Ordinal);
-        Assert.Matches(@"fleet 'pomona-orchards' valid: 13 clusters, 8 workloads, 2 device configs, 1 upgrade plan; 0 errors, 0 warnings", result.Out);
+        Assert.Matches(@"fleet 'pomona-orchards' valid: 13 clusters, 9 workloads, 2 device configs, 1 upgrade plan; 0 errors, 0 warnings", result.Out);
         Assert.Empty(result.Error);
     }
 

@@ -41,13 +41,17 @@ public sealed class ExampleFleetTests
     public void ExampleFleet_GeofencedWorkload_StaysInsideTheFence()
     {
         var report = Validate();
-        var fenced = report.Fleet.Workloads.Single(w => w.Placement.Geofence is not null);
         var renderer = new Fleet.Rendering.Renderer(report.Fleet);
-        foreach (var cluster in report.Fleet.Clusters)
+        var fencedWorkloads = report.Fleet.Workloads.Where(w => w.Placement.Geofence is not null).ToList();
+        Assert.Equal(2, fencedWorkloads.Count);
+        foreach (var fenced in fencedWorkloads)
         {
-            var placed = renderer.Render(cluster).State.Workloads.Contains(fenced.Name);
-            var inside = cluster.GeoLocation is { } at && Fleet.Model.GeoMath.Contains(fenced.Placement.Geofence!, at);
-            Assert.False(placed && !inside, $"{fenced.Name} placed on {cluster.Name} outside its geofence");
+            foreach (var cluster in report.Fleet.Clusters)
+            {
+                var placed = renderer.Render(cluster).State.Workloads.Contains(fenced.Name);
+                var inside = cluster.GeoLocation is { } at && Fleet.Model.GeoMath.Contains(fenced.Placement.Geofence!, at);
+                Assert.False(placed && !inside, $"{fenced.Name} placed on {cluster.Name} outside its geofence");
+            }
         }
 
         Assert.Contains(report.Fleet.Clusters, c => c.Labels["country"] == "NZ" && c.Labels["tier"] != "micro");
