@@ -7,6 +7,8 @@ using EdgeOps.Bench;
 //   upgrade [--megabytes N]
 //       upgrade downloads against curl on the same loopback server, bytes fetched again on resume, and the
 //       time from "healthy after the trial boot" to "committed" beyond commitAfter.
+//   switch-over
+//       BlueGreen: pre-initialised to Services switched, and the exclusive-device handoff gap, on the test API server.
 //   verify-commit
 //       verifying one SSH-signed commit in-process, per key type, against git verify-commit.
 //   verify-bundle
@@ -38,6 +40,11 @@ if (args[0] == "upgrade")
 {
     var megabytes = args.Length > 2 && args[1] == "--megabytes" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64;
     return await UpgradeBenchmark.RunAsync(megabytes, rounds: 5);
+}
+
+if (args[0] == "switch-over")
+{
+    return await SwitchOverBenchmark.RunAsync(rounds: 5);
 }
 
 if (args[0] == "verify-commit")

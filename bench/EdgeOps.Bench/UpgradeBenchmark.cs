@@ -172,32 +172,6 @@ internal static class UpgradeBenchmark
         Console.WriteLine($"healthy after the trial boot to committed, minus commitAfter ({commitAfter.TotalSeconds:0} s), median of {rounds}: {Median(overheads):0} ms (default poll interval 5 s)");
     }
 
-    /// <summary>A fleet repo on disk, committed with the git CLI.</summary>
-    private sealed class BenchRepo
-    {
-        public string Root { get; } = Directory.CreateTempSubdirectory("edgeops-bench-repo-").FullName;
-
-        public void Write(string path, string content)
-        {
-            var full = Path.Combine(Root, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, content);
-        }
-
-        public void Commit(string message)
-        {
-            Git("init", "-q", "-b", "main");
-            Git("add", "-A");
-            Git("-c", "user.name=Bench", "-c", "user.email=bench@edgeops.invalid", "commit", "-q", "-m", message);
-        }
-
-        private void Git(params string[] args)
-        {
-            using var git = Process.Start(new ProcessStartInfo("git", args) { WorkingDirectory = Root })!;
-            git.WaitForExit();
-        }
-    }
-
     private static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
