@@ -49,15 +49,15 @@ public static class BlueGreenPlanner
             var releasing = record.Pending is { Step: >= SwitchStep.Handoff, HandoffStarted: not null };
             foreach (var (name, body) in record.ActiveBodies)
             {
-                result.Add(Slot(template, body, record.Active, releasing ? 0 : null, stripDevices: false, release: releasing));
+                result.Add(Slot(template, body, record.Active, releasing ? 0 : null, stripDevices: false, release: releasing, fleet));
             }
 
             if (record.Pending is { } pending)
             {
-                var exclusive = pending.HandoffStarted is null;
+                var exclusive = !pending.DevicesReleased;
                 foreach (var (_, body) in pending.Bodies)
                 {
-                    result.Add(Slot(template, body, pending.To, null, stripDevices: exclusive, release: false));
+                    result.Add(Slot(template, body, pending.To, null, stripDevices: exclusive, release: false, fleet));
                 }
             }
             else if (record.RetainedBodies is { } retained)
@@ -65,7 +65,7 @@ public static class BlueGreenPlanner
                 var warm = record.RetainUntil is { } until && now < until;
                 foreach (var (_, body) in retained)
                 {
-                    result.Add(Slot(template, body, SwitchOverRecord.Other(record.Active), warm ? null : 0, stripDevices: true, release: !warm));
+                    result.Add(Slot(template, body, SwitchOverRecord.Other(record.Active), warm ? null : 0, stripDevices: true, release: !warm, fleet));
                 }
             }
 
@@ -81,13 +81,21 @@ public static class BlueGreenPlanner
         return result;
     }
 
-    /// <summary>True when a body's containers ask for an exclusive device (an Akri resource, akri.sh/…).</summary>
-    public static bool HoldsDevices(string body) =>
-        Containers(JsonNode.Parse(body)!.AsObject()).Any(c => Resources(c).Any(r => r.Key.StartsWith("akri.sh/", StringComparison.Ordinal)));
+    /// <summary>
+    /// True when a body's containers ask for an exclusive device: an Akri resource (<c>akri.sh/NAME</c>) whose
+    /// DeviceConfig NAME has capacity 1, or one the fleet does not describe (assumed exclusive). A shared device
+    /// (capacity above 1) is used by both slots at once and needs no handoff.
+    /// </summary>
+    public static bool HoldsDevices(string body, FleetModel fleet) =>
+        Containers(JsonNode.Parse(body)!.AsObject()).Any(c => Resources(c).Any(r => IsExclusive(r.Key, fleet)));
+
+    private static bool IsExclusive(string resource, FleetModel fleet) =>
+        resource.StartsWith("akri.sh/", StringComparison.Ordinal)
+        && fleet.DeviceConfigs.FirstOrDefault(d => d.Name == resource["akri.sh/".Length..]) is not { Capacity: > 1 };
 
     public static string SlotName(string name, string slot) => $"{name}-{slot}";
 
-    private static RenderedObject Slot(RenderedObject template, string body, string slot, int? replicas, bool stripDevices, bool release)
+    private static RenderedObject Slot(RenderedObject template, string body, string slot, int? replicas, bool stripDevices, bool release, FleetModel fleet)
     {
         var json = JsonNode.Parse(body)!.AsObject();
         var metadata = json["metadata"]!.AsObject();
@@ -127,7 +135,7 @@ public static class BlueGreenPlanner
                 {
                     if (container["resources"]?[part] is JsonObject values)
                     {
-                        foreach (var key in values.Select(v => v.Key).Where(k => k.StartsWith("akri.sh/", StringComparison.Ordinal)).ToList())
+                        foreach (var key in values.Select(v => v.Key).Where(k => IsExclusive(k, fleet)).ToList())
                         {
                             values.Remove(key);
                         }

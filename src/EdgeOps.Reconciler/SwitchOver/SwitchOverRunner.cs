@@ -80,7 +80,7 @@ public sealed class SwitchOverRunner(ReconcilerServices services)
             record = record with { Pending = pending };
             Store.Set(record);
             pass.Checkpoint("switch:preinitialized");
-            if (pending.Bodies.Values.Any(BlueGreenPlanner.HoldsDevices))
+            if (pending.Bodies.Values.Any(b => BlueGreenPlanner.HoldsDevices(b, render.Fleet)))
             {
                 pending = pending with { Step = SwitchStep.Handoff, HandoffStarted = Now };
                 record = record with { Pending = pending };
@@ -106,6 +106,13 @@ public sealed class SwitchOverRunner(ReconcilerServices services)
             {
                 return $"switch-over of {workload.Name}: {record.Active} did not release its devices within {timeout.TotalSeconds:0} s";
             }
+
+            // The devices are free: only now does the target slot ask for them.
+            pending = pending with { DevicesReleased = true };
+            record = record with { Pending = pending };
+            Store.Set(record);
+            await ApplyPlanAsync(pass, cancellationToken).ConfigureAwait(false);
+            pass.Checkpoint("switch:devices-granted");
 
             var health = await services.Health.WaitAsync(target, timeout, cancellationToken).ConfigureAwait(false);
             if (!health.Healthy)

@@ -33,6 +33,9 @@ public sealed record PendingSwitch
 
     public DateTimeOffset? HandoffStarted { get; init; }
 
+    /// <summary>The active slot's pods are gone: the target may take the exclusive devices.</summary>
+    public bool DevicesReleased { get; init; }
+
     public double? HandoffGapSeconds { get; init; }
 }
 

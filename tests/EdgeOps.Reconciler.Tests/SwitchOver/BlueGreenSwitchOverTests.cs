@@ -31,10 +31,10 @@ public sealed class BlueGreenSwitchOverTests(KubeServerFixture fixture, ITestOut
         Directory.Delete(_state, recursive: true);
     }
 
-    private string Commit(string image, bool camera = false, string config = "a", string retention = "1s", string extraStrategy = "")
+    private string Commit(string image, bool camera = false, string config = "a", string retention = "1s", string extraStrategy = "", string device = "camera")
     {
         _repo.Cluster("robot-1", "tier: micro");
-        var resources = camera ? "\n          resources:\n            limits: {akri.sh/camera: \"1\"}" : string.Empty;
+        var resources = camera ? $"\n          resources:\n            limits: {{akri.sh/{device}: \"1\"}}" : string.Empty;
         _repo.Workload("vision", $"upgradeStrategy:\n  type: BlueGreen\n  preInitialize: true\n  blueRetention: {retention}{extraStrategy}", $$"""
             apiVersion: apps/v1
             kind: Deployment
@@ -281,6 +281,40 @@ public sealed class BlueGreenSwitchOverTests(KubeServerFixture fixture, ITestOut
         Assert.Contains("blue-pods=0", events[firstWithCamera], StringComparison.Ordinal);
         Assert.Equal("green", await ServingAsync(api));
         Assert.True(Assert.Single(result.Report.SwitchOvers).LastHandoffGapSeconds > 0);
+    }
+
+    [Fact]
+    public async Task BlueGreen_SharedDevice_BothSlotsHoldItAndNoHandoffIsNeeded()
+    {
+        // A DeviceConfig with capacity 2: Akri lets two pods use each camera at once.
+        _repo.Write("devices/ip-camera.yaml", """
+            apiVersion: edgeops.io/v1alpha1
+            kind: DeviceConfig
+            metadata:
+              name: ip-camera
+            spec:
+              deviceClass: ip-camera
+              placement:
+                clusterSelector:
+                  matchLabels: {tier: far}
+              discovery:
+                handler: onvif
+              capacity: 2
+            """);
+        Commit("registry.example/vision:1", camera: true, device: "ip-camera");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var agent = Agent(api);
+        await PassAsync(agent, api, "blue");
+        Commit("registry.example/vision:2", camera: true, device: "ip-camera");
+
+        var result = await PassAsync(agent, api, "blue", "green");
+
+        Assert.Equal(PassOutcome.Applied, result.Outcome);
+        Assert.Equal("green", await ServingAsync(api));
+        var green = await GetAsync(api, "apps/v1", "Deployment", "vision-green");
+        Assert.NotNull(green!["spec"]!["template"]!["spec"]!["containers"]![0]!["resources"]!["limits"]!["akri.sh/ip-camera"]);
+        Assert.Equal(1, (await GetAsync(api, "apps/v1", "Deployment", "vision-blue"))!["spec"]!["replicas"]!.GetValue<int>());
+        Assert.Null(Assert.Single(result.Report.SwitchOvers).LastHandoffGapSeconds);
     }
 
     [Fact]

@@ -76,6 +76,7 @@ public sealed class SwitchOverCrashTests(KubeServerFixture fixture, ITestOutputH
         { "journal:applied", false },
         { "switch:handoff", true },
         { "switch:released", true },
+        { "switch:devices-granted", true },
         { "switch:switching", true },
     };
 
