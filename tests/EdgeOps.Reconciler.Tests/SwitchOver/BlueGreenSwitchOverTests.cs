@@ -84,42 +84,11 @@ public sealed class BlueGreenSwitchOverTests(KubeServerFixture fixture, ITestOut
 
     private async Task<string?> ServingAsync(KubeApi api) => (await GetAsync(api, "v1", "Service", "vision"))?["spec"]?["selector"]?["edgeops.io/slot"]?.GetValue<string>();
 
-    /// <summary>Plays the kubelet for a slot while a pass runs: every pod of it is marked Running and Ready.</summary>
-    private async Task KubeletAsync(KubeApi api, string slot, CancellationToken stop, List<string>? log = null)
-    {
-        var pods = (await api.ResolveAsync("v1", "Pod", CancellationToken.None))!;
-        while (!stop.IsCancellationRequested)
-        {
-            foreach (var pod in await api.ListAsync(pods, Ns, $"edgeops.io/slot={slot}", CancellationToken.None))
-            {
-                if (pod["status"]?["phase"]?.GetValue<string>() == "Running")
-                {
-                    continue;
-                }
-
-                var now = DateTime.UtcNow.AddSeconds(-5).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-                JsonObject Condition(string type) => new() { ["type"] = type, ["status"] = "True", ["lastTransitionTime"] = now };
-                var status = new JsonObject { ["phase"] = "Running", ["conditions"] = new JsonArray(Condition("PodScheduled"), Condition("Initialized"), Condition("ContainersReady"), Condition("Ready")) };
-                await api.PatchStatusAsync(pods, Ns, pod["metadata"]!["name"]!.ToString(), new JsonObject { ["status"] = status }.ToJsonString(), CancellationToken.None);
-                log?.Add($"{slot} ready, serving {await ServingAsync(api)}");
-            }
-
-            try
-            {
-                await Task.Delay(200, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
     /// <summary>One pass with the test playing the kubelet for the given slots.</summary>
     private async Task<PassResult> PassAsync(EdgeOps.Reconciler.Pipeline.Reconciler agent, KubeApi api, params string[] ready)
     {
         using var stop = new CancellationTokenSource();
-        var kubelets = ready.Select(slot => KubeletAsync(api, slot, stop.Token)).ToList();
+        var kubelets = ready.Select(slot => Kubelet.KeepReadyAsync(api, Ns, $"edgeops.io/slot={slot}", stop.Token)).ToList();
         var result = await agent.RunOnceAsync(CancellationToken.None);
         await stop.CancelAsync();
         await Task.WhenAll(kubelets);

@@ -109,7 +109,7 @@ public sealed class SwitchOverCrashTests(KubeServerFixture fixture, ITestOutputH
     private async Task<ReconcilerProcess.Run> RunAsync(KubeApi api, string? crashAt)
     {
         using var stop = new CancellationTokenSource();
-        var kubelet = KubeletAsync(api, stop.Token);
+        var kubelet = Kubelet.KeepReadyAsync(api, Ns, "edgeops.io/slot", stop.Token);
         var run = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix, crashAt, 0, "--health-timeout", "20s");
         await stop.CancelAsync();
         await kubelet;
@@ -145,34 +145,4 @@ public sealed class SwitchOverCrashTests(KubeServerFixture fixture, ITestOutputH
 
     private async Task<string?> ServingAsync(KubeApi api, string service) =>
         (await GetAsync(api, "v1", "Service", service))?["spec"]?["selector"]?["edgeops.io/slot"]?.GetValue<string>();
-
-    /// <summary>Marks every pod of either slot Running and Ready while the agent runs.</summary>
-    private async Task KubeletAsync(KubeApi api, CancellationToken stop)
-    {
-        var pods = (await api.ResolveAsync("v1", "Pod", CancellationToken.None))!;
-        while (!stop.IsCancellationRequested)
-        {
-            foreach (var pod in await api.ListAsync(pods, Ns, "edgeops.io/slot", CancellationToken.None))
-            {
-                if (pod["status"]?["phase"]?.GetValue<string>() == "Running")
-                {
-                    continue;
-                }
-
-                var now = DateTime.UtcNow.AddSeconds(-5).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-                JsonObject Condition(string type) => new() { ["type"] = type, ["status"] = "True", ["lastTransitionTime"] = now };
-                var status = new JsonObject { ["phase"] = "Running", ["conditions"] = new JsonArray(Condition("PodScheduled"), Condition("Initialized"), Condition("ContainersReady"), Condition("Ready")) };
-                await api.PatchStatusAsync(pods, Ns, pod["metadata"]!["name"]!.ToString(), new JsonObject { ["status"] = status }.ToJsonString(), CancellationToken.None);
-            }
-
-            try
-            {
-                await Task.Delay(200, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
 }
