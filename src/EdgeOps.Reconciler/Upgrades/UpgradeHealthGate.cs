@@ -16,7 +16,8 @@ public sealed record CheckOutcome(string Name, bool Passed, string Detail);
 /// </summary>
 public sealed class UpgradeHealthGate(KubeApi api, HealthChecker health, InventoryStore inventory, HttpClient http, string? nodeName)
 {
-    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>How long one HTTP probe may take.</summary>
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public async Task<IReadOnlyList<CheckOutcome>> RunAsync(IReadOnlyList<UpgradeCheck> checks, CancellationToken cancellationToken)
     {
@@ -41,10 +42,10 @@ public sealed class UpgradeHealthGate(KubeApi api, HealthChecker health, Invento
                 _ => new CheckOutcome(check.Name, false, $"unknown check type '{check.Type}'"),
             };
         }
-        catch (Exception ex) when (ex is HttpRequestException or KubeUnavailableException or IOException
-            or (OperationCanceledException and not TaskCanceledException { CancellationToken.IsCancellationRequested: true }) && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or KubeUnavailableException or IOException or OperationCanceledException)
         {
-            return new CheckOutcome(check.Name, false, ex is OperationCanceledException ? $"no answer within {ProbeTimeout.TotalSeconds:0} s" : ex.Message);
+            // Not the agent stopping: the probe itself failed or timed out.
+            return new CheckOutcome(check.Name, false, ex is OperationCanceledException ? $"no answer within {ProbeTimeout.TotalSeconds:0.#} s" : ex.Message);
         }
     }
 
@@ -57,7 +58,7 @@ public sealed class UpgradeHealthGate(KubeApi api, HealthChecker health, Invento
         return new CheckOutcome(check.Name, status == check.ExpectStatus, $"GET {check.Url} answered {status}, expected {check.ExpectStatus}");
     }
 
-    private static async Task<CheckOutcome> ExecAsync(UpgradeCheck check, CancellationToken cancellationToken)
+    private async Task<CheckOutcome> ExecAsync(UpgradeCheck check, CancellationToken cancellationToken)
     {
         if (check.Command.IsDefaultOrEmpty)
         {
