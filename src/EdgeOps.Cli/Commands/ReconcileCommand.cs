@@ -53,11 +53,12 @@ internal static class ReconcileCommand
         locationSource.AcceptOnlyFromAmong("none", "facts", "node", "gpsd");
         var gpsd = new Option<string>("--gpsd") { Description = "gpsd's address (JSON protocol)", DefaultValueFactory = _ => "127.0.0.1:2947" };
         var locationPrecision = new Option<int>("--location-precision") { Description = "Decimals of latitude/longitude in status reports (3 is about 100 m)", DefaultValueFactory = _ => 3 };
+        var reportKey = new Option<string?>("--report-key") { Description = "The cluster's OpenSSH Ed25519 private key (unencrypted): every status report is signed with it into status.json.sig (its public half goes in the Cluster's spec.reportKey)" };
         var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
         {
             repo, cluster, branch, kubeconfig, kubeContext, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
             identity, identityRegex, issuer, trustedRoot, leaseDuration, slotBackend, slotCommand, slotComponent, dbusAddress, rebootCommand, upgradePoll,
-            locationSource, gpsd, locationPrecision,
+            locationSource, gpsd, locationPrecision, reportKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -81,6 +82,7 @@ internal static class ReconcileCommand
                 Checkpoint = CrashPoint(context.Error),
                 Verifier = Verifier(parse.GetValue(allowedSigners), parse.GetValue(identity), parse.GetValue(identityRegex), parse.GetValue(issuer), parse.GetValue(trustedRoot)),
                 LeaseDuration = parse.GetValue(leaseDuration) is { } d ? ParseDuration(d) : every * 2,
+                ReportSigner = ReportSigner(parse.GetValue(reportKey)),
                 Location = new LocationOptions
                 {
                     Source = Enum.Parse<LocationSourceKind>(parse.GetValue(locationSource)!, ignoreCase: true),
@@ -152,6 +154,27 @@ internal static class ReconcileCommand
         catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or IOException)
         {
             throw new FleetSourceException($"cannot read the Kubernetes configuration: {ex.Message}", ex);
+        }
+    }
+
+    private static EdgeOps.Trust.Ssh.SshSigner? ReportSigner(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return EdgeOps.Trust.Ssh.SshSigner.FromOpenSsh(File.ReadAllText(path));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new FleetSourceException($"--report-key {path}: {ex.Message}");
+        }
+        catch (FormatException ex)
+        {
+            throw new FleetSourceException($"--report-key {path}: {ex.Message}");
         }
     }
 

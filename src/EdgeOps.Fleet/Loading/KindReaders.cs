@@ -141,8 +141,16 @@ internal static partial class KindReaders
         MaintenanceWindow? window = null;
         var values = MappingNode.Empty;
         var apis = ImmutableArray<string>.Empty;
+        Located<string>? reportKey = null;
         if (spec is not null)
         {
+            reportKey = spec.String("reportKey");
+            if (reportKey is not null && !IsEd25519PublicKey(reportKey.Value))
+            {
+                spec.Error(reportKey.Location, Codes.InvalidValue, $"{spec.Path("reportKey")} must be an OpenSSH Ed25519 public key line (ssh-ed25519 AAAA… [comment]), as ssh-keygen -t ed25519 writes it");
+                reportKey = null;
+            }
+
             location = CommonReaders.Point(spec.Object("location"));
             apis = [.. spec.Strings("apis").Select(a => a.Value)];
             if (spec.Object("capacity") is { } c)
@@ -175,7 +183,7 @@ internal static partial class KindReaders
         }
 
         root.Finish();
-        return new Cluster(meta, root.Node.Location, location, capacity, cost, network, devices, window, values) { Apis = apis };
+        return new Cluster(meta, root.Node.Location, location, capacity, cost, network, devices, window, values) { Apis = apis, ReportKey = reportKey };
     }
 
     public static Workload? Workload(FieldReader root, ObjectMeta meta, string file)
@@ -504,6 +512,21 @@ internal static partial class KindReaders
 
         return new UpgradePlan(meta, root.Node.Location, Enum.Parse<UpgradeComponent>(component, ignoreCase: true), version.Value, placement,
             artifact, slots, checks.ToImmutable(), commitAfter, rollout, respect, download);
+    }
+
+    /// <summary>"ssh-ed25519 BASE64 [comment]" whose blob is the key type and a 32-byte key.</summary>
+    private static bool IsEd25519PublicKey(string line)
+    {
+        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length < 2 || parts[0] != "ssh-ed25519")
+        {
+            return false;
+        }
+
+        var blob = new byte[parts[1].Length];
+        return Convert.TryFromBase64String(parts[1], blob, out var length)
+            && length == 51
+            && blob.AsSpan(4, 11).SequenceEqual("ssh-ed25519"u8);
     }
 
     private static ComponentRequirement? ReadRequirement(FieldReader? r)

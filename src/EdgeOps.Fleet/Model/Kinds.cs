@@ -122,6 +122,9 @@ public sealed record Cluster(
 {
     public override string Kind => FleetApi.ClusterKind;
 
+    /// <summary>The public key (OpenSSH Ed25519) the cluster's agent signs its status reports with: the fleet repo is the registry of who may report as whom.</summary>
+    public Located<string>? ReportKey { get; init; }
+
     /// <summary>API groups or group/versions the cluster serves beyond Kubernetes' own (k3s's helm.cattle.io, an Akri install's akri.sh …).</summary>
     public ImmutableArray<string> Apis { get; init; } = [];
 

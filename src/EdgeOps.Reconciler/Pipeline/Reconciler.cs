@@ -45,6 +45,9 @@ public sealed record ReconcilerOptions
     /// <summary>How long the cluster lease lasts without renewal (default: two sync intervals of 5 minutes).</summary>
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Signs every status report (status.json.sig, SSHSIG namespace edgeops-report) with the cluster's key; its public half is the Cluster's spec.reportKey.</summary>
+    public Trust.Ssh.SshSigner? ReportSigner { get; init; }
+
     /// <summary>Where the live position comes from (placement by location with hysteresis); none: the Cluster's static location.</summary>
     public Location.LocationOptions Location { get; init; } = EdgeOps.Reconciler.Location.LocationOptions.None;
 
@@ -98,6 +101,9 @@ public sealed class Reconciler
         new LeaseStep(), new UpgradeTrialStep(), new SourceStep(), new RecoverStep(), new SelectRevisionStep(), new VerifyStep(),
         new LocationStep(), new RenderStep(), new PolicyStep(), new UpgradeStep(), new PlanStep(), new ApplyStep(), new HealthStep(), new SwitchOverStep(), new CommitStep(),
     ];
+
+    /// <summary>The SSHSIG namespace of signed status reports.</summary>
+    public const string ReportNamespace = "edgeops-report";
 
     private ReconcilerOptions Options => _services.Options;
 
@@ -185,6 +191,11 @@ public sealed class Reconciler
         try
         {
             report.Save(Options.StateDirectory);
+            if (Options.ReportSigner is { } signer)
+            {
+                var signature = signer.Sign(File.ReadAllBytes(Path.Combine(Options.StateDirectory, "status.json")), ReportNamespace);
+                Transactions.DurableFile.WriteAllBytes(Path.Combine(Options.StateDirectory, "status.json.sig"), System.Text.Encoding.UTF8.GetBytes(signature));
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -111,4 +111,22 @@ public sealed class CommandLineTests
 
         Assert.Equal(listed.Order(StringComparer.Ordinal), CommandHelp.Commands.Where(c => c != "edgeops").Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task Reconcile_ReportKeyThatCannotSign_IsAUsageErrorSayingWhy()
+    {
+        using var dir = new TempFleet(withFleet: false);
+        using (var keygen = System.Diagnostics.Process.Start("ssh-keygen", ["-q", "-t", "ed25519", "-N", "a passphrase", "-C", "robot", "-f", Path.Combine(dir.Root, "locked")])!)
+        {
+            await keygen.WaitForExitAsync();
+        }
+
+        var missing = await CliRunner.RunAsync("reconcile", "--repo", dir.Root, "--cluster", "robot-1", "--once", "--report-key", Path.Combine(dir.Root, "absent"));
+        var locked = await CliRunner.RunAsync("reconcile", "--repo", dir.Root, "--cluster", "robot-1", "--once", "--report-key", Path.Combine(dir.Root, "locked"));
+
+        Assert.Equal((2, 2), (missing.ExitCode, locked.ExitCode));
+        Assert.Contains("--report-key", missing.Error, StringComparison.Ordinal);
+        Assert.Contains("protected by a passphrase", locked.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", missing.Error + locked.Error, StringComparison.Ordinal);
+    }
 }
