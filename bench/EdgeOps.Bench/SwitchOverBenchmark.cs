@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using EdgeOps.Reconciler.Kube;
 using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Source;
+using EdgeOps.Reconciler.Tests.SwitchOver;
 
 namespace EdgeOps.Bench;
 
@@ -75,38 +76,8 @@ internal static class SwitchOverBenchmark
     {
         repo.Write("fleet.yaml", "apiVersion: edgeops.io/v1alpha1\nkind: Fleet\nmetadata:\n  name: bench\n");
         repo.Write("clusters/robot-1.yaml", "apiVersion: edgeops.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: robot-1\n  labels: {tier: micro}\n");
-        repo.Write("workloads/vision/workload.yaml", "apiVersion: edgeops.io/v1alpha1\nkind: Workload\nmetadata:\n  name: vision\nspec:\n  manifests: [manifest.yaml]\n  upgradeStrategy:\n    type: BlueGreen\n    preInitialize: true\n    blueRetention: 0s\n");
-        var resources = camera ? "\n          resources:\n            limits: {akri.sh/camera: \"1\"}" : string.Empty;
-        repo.Write("workloads/vision/manifest.yaml", $$"""
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata: {name: vision, namespace: {{ns}}}
-            spec:
-              replicas: 1
-              selector:
-                matchLabels: {app: vision}
-              template:
-                metadata:
-                  labels: {app: vision}
-                spec:
-                  containers:
-                    - name: detector
-                      image: {{image}}{{resources}}
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: vision, namespace: {{ns}}}
-            spec:
-              selector: {app: vision}
-              ports: [{port: 80}]
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: vision-metrics, namespace: {{ns}}}
-            spec:
-              selector: {app: vision}
-              ports: [{port: 9100}]
-            """);
+        repo.Write("workloads/vision/workload.yaml", "apiVersion: edgeops.io/v1alpha1\nkind: Workload\nmetadata:\n  name: vision\nspec:\n  manifests: [manifest.yaml]\n  " + VisionWorkload.Strategy("0s").Replace("\n", "\n  ", StringComparison.Ordinal) + "\n");
+        repo.Write("workloads/vision/manifest.yaml", VisionWorkload.Manifests(ns, image, camera ? "camera" : null, metricsService: true));
     }
 
     private static async Task<double> ServiceApplyBaselineAsync(KubeApi api, string ns, int rounds)

@@ -34,35 +34,7 @@ public sealed class BlueGreenSwitchOverTests(KubeServerFixture fixture, ITestOut
     private string Commit(string image, bool camera = false, string config = "a", string retention = "1s", string extraStrategy = "", string device = "camera")
     {
         _repo.Cluster("robot-1", "tier: micro");
-        var resources = camera ? $"\n          resources:\n            limits: {{akri.sh/{device}: \"1\"}}" : string.Empty;
-        _repo.Workload("vision", $"upgradeStrategy:\n  type: BlueGreen\n  preInitialize: true\n  blueRetention: {retention}{extraStrategy}", $$"""
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata: {name: vision, namespace: {{Ns}}}
-            spec:
-              replicas: 1
-              selector:
-                matchLabels: {app: vision}
-              template:
-                metadata:
-                  labels: {app: vision}
-                spec:
-                  containers:
-                    - name: detector
-                      image: {{image}}{{resources}}
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: vision, namespace: {{Ns}}}
-            spec:
-              selector: {app: vision}
-              ports: [{port: 80}]
-            ---
-            apiVersion: v1
-            kind: ConfigMap
-            metadata: {name: vision-config, namespace: {{Ns}}}
-            data: {threshold: "{{config}}"}
-            """);
+        _repo.Workload("vision", VisionWorkload.Strategy(retention, extraStrategy), VisionWorkload.Manifests(Ns, image, camera ? device : null, config));
         return _repo.Commit(image);
     }
 

@@ -33,37 +33,7 @@ public sealed class SwitchOverCrashTests(KubeServerFixture fixture, ITestOutputH
     private void Commit(string image, bool camera)
     {
         _repo.Cluster("edge-1", "tier: micro");
-        var resources = camera ? "\n          resources:\n            limits: {akri.sh/camera: \"1\"}" : string.Empty;
-        _repo.Workload("vision", "upgradeStrategy:\n  type: BlueGreen\n  preInitialize: true\n  blueRetention: 1m", $$"""
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata: {name: vision, namespace: {{Ns}}}
-            spec:
-              replicas: 1
-              selector:
-                matchLabels: {app: vision}
-              template:
-                metadata:
-                  labels: {app: vision}
-                spec:
-                  containers:
-                    - name: detector
-                      image: {{image}}{{resources}}
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: vision, namespace: {{Ns}}}
-            spec:
-              selector: {app: vision}
-              ports: [{port: 80}]
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: vision-metrics, namespace: {{Ns}}}
-            spec:
-              selector: {app: vision}
-              ports: [{port: 9100}]
-            """);
+        _repo.Workload("vision", VisionWorkload.Strategy("1m"), VisionWorkload.Manifests(Ns, image, camera ? "camera" : null, metricsService: true));
         _repo.Commit(image);
     }
 
