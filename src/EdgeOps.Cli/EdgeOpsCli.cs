@@ -66,6 +66,10 @@ public static class EdgeOpsCli
             StatusCommand.Create(context),
             InstallCommand.Create(context),
             VerifyBundleCommand.Create(context),
+            RolloutCommand.Create(context),
+#if EDGEOPS_COLLECTOR
+            CollectorCommand.Create(context),
+#endif
         };
         root.Add(CompletionCommand.Create(context, () => root));
 
@@ -124,7 +128,8 @@ public static class EdgeOpsCli
             await stderr.WriteLineAsync("edgeops: interrupted").ConfigureAwait(false);
             return ExitCodes.Cancelled;
         }
-        catch (Exception ex) when (ex is FleetSourceException or UnknownClusterException or IOException or UnauthorizedAccessException or InvalidDataException or Reconciler.Pipeline.ReconcilerException or Reconciler.Kube.KubeUnavailableException)
+        catch (Exception ex) when (ex is FleetSourceException or UnknownClusterException or IOException or UnauthorizedAccessException or InvalidDataException or Reconciler.Pipeline.ReconcilerException or Reconciler.Kube.KubeUnavailableException
+            or Reconciler.Status.CollectorUnavailableException or Reconciler.Status.CollectorRejectedException)
         {
             await stderr.WriteLineAsync($"edgeops: {ex.Message}").ConfigureAwait(false);
             return ExitCodes.UsageOrIo;

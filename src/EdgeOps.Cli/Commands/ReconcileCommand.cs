@@ -6,6 +6,7 @@ using EdgeOps.Reconciler.Kube;
 using EdgeOps.Reconciler.Location;
 using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Source;
+using EdgeOps.Reconciler.Status;
 using EdgeOps.Reconciler.Upgrades;
 using k8s;
 
@@ -54,11 +55,13 @@ internal static class ReconcileCommand
         var gpsd = new Option<string>("--gpsd") { Description = "gpsd's address (JSON protocol)", DefaultValueFactory = _ => "127.0.0.1:2947" };
         var locationPrecision = new Option<int>("--location-precision") { Description = "Decimals of latitude/longitude in status reports (3 is about 100 m)", DefaultValueFactory = _ => 3 };
         var reportKey = new Option<string?>("--report-key") { Description = "The cluster's OpenSSH Ed25519 private key (unencrypted): every status report is signed with it into status.json.sig (its public half goes in the Cluster's spec.reportKey)" };
+        var collector = new Option<string?>("--collector") { Description = "The fleet's collector (http(s)://host:port): signed status reports go there (needs --report-key), rollout gates come from there" };
+        var heartbeat = new Option<string>("--report-heartbeat") { Description = "A report is sent when it changes and at least this often", DefaultValueFactory = _ => "5m" };
         var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
         {
             repo, cluster, branch, kubeconfig, kubeContext, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
             identity, identityRegex, issuer, trustedRoot, leaseDuration, slotBackend, slotCommand, slotComponent, dbusAddress, rebootCommand, upgradePoll,
-            locationSource, gpsd, locationPrecision, reportKey,
+            locationSource, gpsd, locationPrecision, reportKey, collector, heartbeat,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -83,6 +86,7 @@ internal static class ReconcileCommand
                 Verifier = Verifier(parse.GetValue(allowedSigners), parse.GetValue(identity), parse.GetValue(identityRegex), parse.GetValue(issuer), parse.GetValue(trustedRoot)),
                 LeaseDuration = parse.GetValue(leaseDuration) is { } d ? ParseDuration(d) : every * 2,
                 ReportSigner = ReportSigner(parse.GetValue(reportKey)),
+                Collector = Collector(parse.GetValue(collector), parse.GetValue(reportKey), ParseDuration(parse.GetValue(heartbeat)!)),
                 Location = new LocationOptions
                 {
                     Source = Enum.Parse<LocationSourceKind>(parse.GetValue(locationSource)!, ignoreCase: true),
@@ -155,6 +159,26 @@ internal static class ReconcileCommand
         {
             throw new FleetSourceException($"cannot read the Kubernetes configuration: {ex.Message}", ex);
         }
+    }
+
+    private static CollectorOptions? Collector(string? url, string? reportKey, TimeSpan heartbeat)
+    {
+        if (url is null)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new FleetSourceException($"--collector must be an http(s) URL; found '{url}'");
+        }
+
+        if (reportKey is null)
+        {
+            throw new FleetSourceException("--collector needs --report-key: the collector accepts only reports signed by the key the cluster's spec.reportKey lists");
+        }
+
+        return new CollectorOptions { Url = uri, Heartbeat = heartbeat };
     }
 
     private static EdgeOps.Trust.Ssh.SshSigner? ReportSigner(string? path)

@@ -18,17 +18,69 @@ internal static class StatusCommand
 {
     public static Command Create(CliContext context)
     {
-        var dir = new Argument<string>("dir") { Description = "A folder of status reports (status.json files, one per cluster)" };
+        var dir = new Argument<string?>("dir") { Description = "A folder of status reports (status.json files, one per cluster); not with --collector", Arity = ArgumentArity.ZeroOrOne };
+        var collector = new Option<string?>("--collector") { Description = "Ask the fleet's collector instead of reading a folder: every cluster of the fleet with its last signed report" };
+        var wave = new Option<string?>("--wave") { Description = "With --collector: only clusters of this rollout wave" };
+        var outcome = new Option<string?>("--outcome") { Description = "With --collector: only clusters whose last pass had this outcome (Applied, Waiting, Failed …, or Silent)" };
         var stale = new Option<string>("--stale-after") { Description = "Reports older than this are flagged stale", DefaultValueFactory = _ => "30m" };
         var fleet = new Option<string?>("--fleet") { Description = "The fleet repo (a folder): list every cluster it declares, those that never reported too" };
         var selector = new Option<string?>("--selector", "-l") { Description = "Only clusters whose labels match (needs --fleet), e.g. 'tier=far,country in (ES,IT)'" };
         var notReady = new Option<bool>("--not-ready") { Description = "Only clusters that are not ready, stale or never reported" };
         var output = new Option<string>("--output", "-o") { Description = "text or json", DefaultValueFactory = _ => "text" };
         output.AcceptOnlyFromAmong("text", "json");
-        var command = new Command("status", "Show the fleet's state from the agents' status reports") { dir, stale, fleet, selector, notReady, output };
-        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(context, new Request(
-            parse.GetValue(dir)!, parse.GetValue(stale)!, parse.GetValue(fleet), parse.GetValue(selector), parse.GetValue(notReady), parse.GetValue(output)!), TimeProvider.System, cancellationToken)));
+        var command = new Command("status", "Show the fleet's state from the agents' status reports (a folder of them, or the collector)") { dir, stale, fleet, selector, notReady, output, collector, wave, outcome };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (parse.GetValue(collector) is { } url)
+            {
+                return await FromCollectorAsync(context, url, parse.GetValue(selector), parse.GetValue(outcome), parse.GetValue(wave), parse.GetValue(notReady), parse.GetValue(output)!, cancellationToken).ConfigureAwait(false);
+            }
+
+            var folder = parse.GetValue(dir) ?? throw new FleetSourceException("status needs a folder of status reports, or --collector URL");
+            return Run(context, new Request(folder, parse.GetValue(stale)!, parse.GetValue(fleet), parse.GetValue(selector), parse.GetValue(notReady), parse.GetValue(output)!), TimeProvider.System, cancellationToken);
+        });
         return command;
+    }
+
+    /// <summary>The collector's view: GET /v1/clusters with the same filters, as a table or JSON; exit 1 when any cluster needs attention.</summary>
+    private static async Task<int> FromCollectorAsync(CliContext context, string url, string? selector, string? outcome, string? wave, bool notReady, string output, CancellationToken cancellationToken)
+    {
+        using var client = RolloutCommand.Client(url, null);
+        var query = string.Join('&', new[] { ("selector", selector), ("outcome", outcome), ("wave", wave) }
+            .Where(p => p.Item2 is not null).Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
+        var rows = await client.GetClustersAsync(query, cancellationToken).ConfigureAwait(false);
+        static bool Attention(ClusterRow r) => r.Stale || r.Report is not { Healthy: true };
+        if (notReady)
+        {
+            rows = [.. rows.Where(Attention)];
+        }
+
+        var attention = rows.Count(Attention);
+        if (output == "json")
+        {
+            await context.Out.WriteLineAsync(JsonSerializer.Serialize(rows, CollectorJson.Default.ListClusterRow)).ConfigureAwait(false);
+            return attention == 0 ? ExitCodes.Ok : ExitCodes.Invalid;
+        }
+
+        var table = rows.Select(r => new[]
+        {
+            r.Cluster,
+            r.Wave,
+            r.Report?.Applied is { } applied ? applied[..Math.Min(12, applied.Length)] : "-",
+            r.Report?.Outcome.ToLowerInvariant() ?? "silent",
+            r.Silent ? "never" : (r.Stale ? "STALE " : string.Empty) + r.ReceivedAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+            r.Report?.Rollout is { Verdict: "Wait" or "Halted" } position ? $"{position.Verdict.ToLowerInvariant()}: {position.Reason}" : r.Report?.Message ?? "no report",
+        }).ToList();
+        string[] header = ["CLUSTER", "WAVE", "REVISION", "OUTCOME", "REPORTED", "DETAIL"];
+        var widths = header.Select((h, i) => Math.Max(h.Length, table.Count == 0 ? 0 : table.Max(r => r[i].Length))).ToArray();
+        await context.Out.WriteLineAsync(string.Join("  ", header.Select((h, i) => i == header.Length - 1 ? h : h.PadRight(widths[i])))).ConfigureAwait(false);
+        foreach (var row in table)
+        {
+            await context.Out.WriteLineAsync(string.Join("  ", row.Select((c, i) => i == row.Length - 1 ? c : c.PadRight(widths[i])))).ConfigureAwait(false);
+        }
+
+        await context.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{rows.Count} clusters, {rows.Count - attention} healthy and reporting, {attention} need attention")).ConfigureAwait(false);
+        return attention == 0 ? ExitCodes.Ok : ExitCodes.Invalid;
     }
 
     internal sealed record Request(string Directory, string StaleAfter, string? Fleet = null, string? Selector = null, bool NotReady = false, string Output = "text");

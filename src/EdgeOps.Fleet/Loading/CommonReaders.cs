@@ -298,6 +298,13 @@ internal static class CommonReaders
             var selector = Selector(wave.Object("clusterSelector")) ?? LabelSelector.Everything;
             var waveMax = wave.Integer("maxUnavailablePercent", min: 1, max: 100);
             var pause = wave.Duration("pause");
+            var gate = wave.Enum("gate", ["health", "time"]) == "time" ? RolloutGateKind.Time : RolloutGateKind.Health;
+            var waveFailures = FailureBudget(wave, "maxFailures");
+            if (gate == RolloutGateKind.Time && pause is null && name is not null)
+            {
+                wave.Error(name.Location, Codes.InvalidValue, $"rollout wave '{name.Value}' has gate: time but no pause; a time gate opens the wave a pause after the previous one");
+            }
+
             wave.Finish();
             if (name is null)
             {
@@ -309,10 +316,38 @@ internal static class CommonReaders
                 wave.Error(name.Location, Codes.DuplicateName, $"rollout wave '{name.Value}' is defined twice");
             }
 
-            waves.Add(new RolloutWave(name.Value, selector, (int?)waveMax, pause, wave.Node.Location));
+            waves.Add(new RolloutWave(name.Value, selector, (int?)waveMax, pause, wave.Node.Location, gate, waveFailures));
         }
 
+        var failures = FailureBudget(reader, "maxFailures");
+        var respect = reader.Bool("respectMaintenanceWindow") ?? false;
         reader.Finish();
-        return new RolloutSpec(waves.ToImmutable(), (int)maxUnavailable, reader.Node.Location);
+        return new RolloutSpec(waves.ToImmutable(), (int)maxUnavailable, reader.Node.Location, failures, respect);
+    }
+
+    /// <summary><c>maxFailures</c>: a count (<c>2</c>) or a percent of the wave (<c>"10%"</c>).</summary>
+    private static FailureBudget? FailureBudget(FieldReader reader, string key)
+    {
+        var node = reader.Raw(key);
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is ScalarNode scalar)
+        {
+            var text = scalar.Value.Trim();
+            var percent = text.EndsWith('%');
+            if (int.TryParse(percent ? text[..^1] : text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && (!percent || value <= 100))
+            {
+                return new FailureBudget(value, percent);
+            }
+
+            reader.Error(node.Location, Codes.InvalidValue, $"{key} must be a count (e.g. 2) or a percent of the wave (e.g. \"10%\"); found '{scalar.Value}'");
+            return null;
+        }
+
+        reader.Error(node.Location, Codes.InvalidValue, $"{key} must be a count (e.g. 2) or a percent of the wave (e.g. \"10%\"), not {node.TypeName}");
+        return null;
     }
 }

@@ -71,10 +71,34 @@ public sealed record TrustSettings(
     public static readonly TrustSettings Default = new(null, [], null, false);
 }
 
-public sealed record RolloutWave(string Name, LabelSelector Selector, int? MaxUnavailablePercent, TimeSpan? Pause, SourceLocation Location);
-
-public sealed record RolloutSpec(ImmutableArray<RolloutWave> Waves, int MaxUnavailablePercent, SourceLocation Location)
+/// <summary>What opens a wave after the first: the collector's health gate (the previous wave applied and healthy), or only time (<c>pause</c> after the previous wave opened).</summary>
+public enum RolloutGateKind
 {
+    Health,
+    Time,
+}
+
+/// <summary>How many failed clusters a wave tolerates before its rollout halts: a count, or a percent of the wave.</summary>
+public sealed record FailureBudget(int Value, bool Percent)
+{
+    public int For(int waveSize) => Percent ? waveSize * Value / 100 : Value;
+
+    /// <summary>True when <paramref name="failures"/> exceed the budget (the gate closes).</summary>
+    public bool IsExceeded(int failures, int waveSize) => failures > For(waveSize);
+
+    public override string ToString() => Percent ? $"{Value}%" : Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public sealed record RolloutWave(string Name, LabelSelector Selector, int? MaxUnavailablePercent, TimeSpan? Pause, SourceLocation Location, RolloutGateKind Gate = RolloutGateKind.Health, FailureBudget? MaxFailures = null);
+
+/// <summary>
+/// <c>spec.rollout</c>: waves in order; <c>maxFailures</c> (default 0: any failure halts) applies to every wave that
+/// does not set its own; with <c>respectMaintenanceWindow</c> a cluster takes a new revision only inside its window.
+/// </summary>
+public sealed record RolloutSpec(ImmutableArray<RolloutWave> Waves, int MaxUnavailablePercent, SourceLocation Location, FailureBudget? MaxFailures = null, bool RespectMaintenanceWindow = false)
+{
+    public FailureBudget FailuresAllowed(int wave) => (wave < Waves.Length ? Waves[wave].MaxFailures : null) ?? MaxFailures ?? new FailureBudget(0, false);
+
     public static readonly RolloutSpec Default = new([], 100, SourceLocation.None);
 }
 

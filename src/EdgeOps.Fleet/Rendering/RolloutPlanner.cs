@@ -8,8 +8,8 @@ namespace EdgeOps.Fleet.Rendering;
 /// <summary>A cluster's place in a rollout: its wave, and its batch within the wave (clusters spread so that no more than the wave's maxUnavailablePercent change at once).</summary>
 public sealed record WavePlace(int Wave, string WaveName, int WaveSize, int Batch, int Batches, int BatchSize);
 
-/// <summary>What the fleet knows of one wave of one revision (from the collector): when it opened, how many of its batches passed, whether it is halted.</summary>
-public sealed record WaveGate(DateTimeOffset? Opened, int BatchesPassed, bool Passed, bool Halted);
+/// <summary>What the fleet knows of one wave of one revision (from the collector): when it opened and passed, how many of its batches passed, whether it is halted.</summary>
+public sealed record WaveGate(DateTimeOffset? Opened, int BatchesPassed, bool Passed, bool Halted, DateTimeOffset? PassedAt = null);
 
 public enum RolloutVerdict
 {
@@ -68,7 +68,8 @@ public static class RolloutPlanner
     /// a later one once the previous wave passed and, if it has a pause, the pause since it passed has elapsed), its
     /// batch must have come (the batches before it passed), and its maintenance window must be open.
     /// </summary>
-    public static RolloutDecision Decide(RolloutSpec spec, WavePlace place, Func<int, WaveGate?> gates, MaintenanceWindow? window, DateTimeOffset now)
+    /// <param name="revisionTime">When the revision was committed: the first wave opens then, and a wave with <c>gate: time</c> opens its pause after the previous one opened, without the collector.</param>
+    public static RolloutDecision Decide(RolloutSpec spec, WavePlace place, Func<int, WaveGate?> gates, MaintenanceWindow? window, DateTimeOffset now, DateTimeOffset? revisionTime = null)
     {
         for (var earlier = 0; earlier <= place.Wave; earlier++)
         {
@@ -78,7 +79,15 @@ public static class RolloutPlanner
             }
         }
 
-        if (place.Wave > 0)
+        if (place.Wave > 0 && place.Wave < spec.Waves.Length && spec.Waves[place.Wave].Gate == RolloutGateKind.Time && revisionTime is { } committed)
+        {
+            var opens = TimeGateOpens(spec, place.Wave, committed);
+            if (now < opens)
+            {
+                return new RolloutDecision(RolloutVerdict.Wait, $"wave '{place.WaveName}' opens by time at {opens:u} (gate: time)", opens);
+            }
+        }
+        else if (place.Wave > 0)
         {
             var previous = place.Wave - 1;
             if (gates(previous) is not { Passed: true } gate)
@@ -86,11 +95,13 @@ public static class RolloutPlanner
                 return new RolloutDecision(RolloutVerdict.Wait, $"wave '{place.WaveName}' waits for wave '{Name(spec, previous)}' to pass{(gates(previous) is null ? " (no gate state: the collector has not been reached)" : string.Empty)}");
             }
 
-            // A wave's pause: how long after the previous wave opened it may open (a soak time).
+            // A wave's pause: a soak time, counted from when the previous wave passed (was applied and healthy), or
+            // opened when the gate does not say when it passed.
             var pause = place.Wave < spec.Waves.Length ? spec.Waves[place.Wave].Pause : null;
-            if (pause is { } wait && gate.Opened is { } opened && now < opened + wait)
+            if (pause is { } wait && (gate.PassedAt ?? gate.Opened) is { } since && now < since + wait)
             {
-                return new RolloutDecision(RolloutVerdict.Wait, $"wave '{place.WaveName}' opens {wait} after wave '{Name(spec, previous)}' opened", opened + wait);
+                var what = gate.PassedAt is null ? "opened" : "passed";
+                return new RolloutDecision(RolloutVerdict.Wait, $"wave '{place.WaveName}' opens {wait} after wave '{Name(spec, previous)}' {what}", since + wait);
             }
         }
 
@@ -109,6 +120,18 @@ public static class RolloutPlanner
         }
 
         return RolloutDecision.Go($"wave '{place.WaveName}', batch {place.Batch + 1} of {place.Batches}");
+    }
+
+    /// <summary>When a time-gated wave opens: the commit time plus the pauses of the waves up to it (a wave without a pause opens with the one before it).</summary>
+    public static DateTimeOffset TimeGateOpens(RolloutSpec spec, int wave, DateTimeOffset revisionTime)
+    {
+        var opens = revisionTime;
+        for (var w = 1; w <= Math.Min(wave, spec.Waves.Length - 1); w++)
+        {
+            opens += spec.Waves[w].Pause ?? TimeSpan.Zero;
+        }
+
+        return opens;
     }
 
     private static string Name(RolloutSpec spec, int wave) => wave < spec.Waves.Length ? spec.Waves[wave].Name : RestWave;

@@ -57,7 +57,9 @@ public sealed partial class ReconcilerService(
                     ObjectFailed(logger, failed.Object, failed.Location ?? "-", failed.Reason);
                 }
 
-                var delay = result.RequeueAfter ?? (failures == 0 ? Jitter(interval) : Backoff(failures));
+                // A step that asks to come back later is heard, but never later than the interval: drift
+                // correction goes on while a revision waits hours for its wave or window.
+                var delay = result.RequeueAfter is { } requeue ? (requeue < interval ? requeue : Jitter(interval)) : failures == 0 ? Jitter(interval) : Backoff(failures);
                 NextPass(logger, delay.TotalSeconds);
                 try
                 {

@@ -39,6 +39,15 @@ public sealed class PassContext(ReconcilerServices services, ReconcilerState sta
     /// <summary>The upgrade this pass saw or moved (for the status report), if any.</summary>
     public Upgrades.UpgradeStatus? Upgrade { get; set; }
 
+    /// <summary>Where this cluster stands in the rollout of the revision it was offered (wave, batch, verdict), if one was decided.</summary>
+    public Status.RolloutPosition? Rollout { get; set; }
+
+    /// <summary>Why the cluster keeps its applied revision although a newer one exists (a wave, batch or window not open yet), and until when.</summary>
+    public (string Reason, DateTimeOffset? Until)? Hold { get; set; }
+
+    /// <summary>True when this pass takes the cluster back out of a halted rollout.</summary>
+    public bool RollingBack { get; set; }
+
     /// <summary>Objects that failed while rolling back (the rollback did not complete).</summary>
     public ChangeSet? RollbackChanges { get; set; }
 

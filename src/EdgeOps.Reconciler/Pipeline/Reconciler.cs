@@ -54,6 +54,9 @@ public sealed record ReconcilerOptions
     /// <summary>How this agent performs UpgradePlans (its slot backend); none by default: plans are reported blocked.</summary>
     public Upgrades.UpgradeOptions Upgrades { get; init; } = EdgeOps.Reconciler.Upgrades.UpgradeOptions.None;
 
+    /// <summary>The fleet's collector: signed reports go there (with <see cref="ReportSigner"/>), rollout gates come from there.</summary>
+    public CollectorOptions? Collector { get; init; }
+
     /// <summary>Where every pass records itself for /metrics and /readyz (the daemon's; none for a single pass).</summary>
     public ReconcilerMetrics? Metrics { get; init; }
 }
@@ -99,7 +102,7 @@ public sealed class Reconciler
     public static IReadOnlyList<IReconcileStep> DefaultSteps { get; } =
     [
         new LeaseStep(), new UpgradeTrialStep(), new SourceStep(), new RecoverStep(), new SelectRevisionStep(), new VerifyStep(),
-        new LocationStep(), new RenderStep(), new PolicyStep(), new UpgradeStep(), new PlanStep(), new ApplyStep(), new HealthStep(), new SwitchOverStep(), new CommitStep(),
+        new LocationStep(), new RenderStep(), new RolloutStep(), new PolicyStep(), new UpgradeStep(), new PlanStep(), new ApplyStep(), new HealthStep(), new SwitchOverStep(), new CommitStep(),
     ];
 
     /// <summary>The SSHSIG namespace of signed status reports.</summary>
@@ -172,10 +175,62 @@ public sealed class Reconciler
         ex is KubeUnavailableException or IOException or UnauthorizedAccessException or InvalidDataException or ReconcilerException
             or LibGit2Sharp.LibGit2SharpException or Fleet.Sources.FleetSourceException;
 
+    /// <summary>Queues the compact signed report for the collector (when it says something new, or the heartbeat is due) and sends the outbox.</summary>
+    private async Task<PassResult> SendReportAsync(PassContext pass, PassResult result, CancellationToken cancellationToken)
+    {
+        if (_services.Reports is not { } reports || Options.ReportSigner is not { } signer)
+        {
+            return result;
+        }
+
+        var cluster = pass.Render?.Cluster;
+        var now = Options.Clock.GetUtcNow();
+        var live = Options.Location.Source == Location.LocationSourceKind.None ? null : _services.Location.Status(Options.Location.Precision);
+        var report = new AgentReport
+        {
+            Cluster = Options.Cluster,
+            Applied = result.AppliedRevision,
+            Attempted = result.AttemptedRevision,
+            Outcome = result.Outcome.ToString(),
+            Message = result.Message.Length > 240 ? result.Message[..240] : result.Message,
+            Healthy = result.Succeeded && result.Report.FailedObjects.IsEmpty && result.AppliedRevision is not null,
+            Rollout = pass.Rollout,
+            Window = cluster?.MaintenanceWindow is { } window ? (Fleet.Model.MaintenanceWindows.Evaluate(window, now).Open ? "open" : "closed") : null,
+            Upgrade = pass.Upgrade is { } upgrade ? $"{upgrade.Plan} {upgrade.Phase}" : null,
+            OfflineSince = pass.State.OfflineSince,
+            Lat = live?.Lat ?? cluster?.GeoLocation?.Lat,
+            Lon = live?.Lon ?? cluster?.GeoLocation?.Lon,
+        };
+        try
+        {
+            reports.Enqueue(report, signer);
+            await reports.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return result with { Message = $"{result.Message} (report not queued: {ex.Message})" };
+        }
+
+        return result;
+    }
+
     private async Task<PassResult> FinishAsync(PassContext pass, StepResult result, long started, CancellationToken cancellationToken)
     {
         var state = pass.State;
         var outcome = result.Outcome;
+        if (pass.Hold is { } hold && outcome is PassOutcome.Applied or PassOutcome.Unchanged)
+        {
+            // The applied revision was kept (and corrected); the new one waits for its wave, batch or window.
+            var wait = hold.Until is { } until ? until - Options.Clock.GetUtcNow() : (TimeSpan?)null;
+            result = StepResult.Requeue(wait > TimeSpan.Zero ? wait.Value : TimeSpan.Zero, $"{hold.Reason}; {result.Message}");
+            if (wait is null || wait <= TimeSpan.Zero)
+            {
+                result = result with { Kind = StepKind.Stop };
+            }
+
+            outcome = PassOutcome.Waiting;
+        }
+
         var changes = pass.Changes;
         var failed = (changes?.Changes ?? []).Concat(pass.RollbackChanges?.Changes ?? []).Where(c => c.Action == ChangeAction.Failed)
             .Select(c => new FailedObject(c.Id.ToString(), c.Reason ?? string.Empty, c.Location?.ToString())).Distinct().ToList();
@@ -207,6 +262,7 @@ public sealed class Reconciler
         if (pass.OwnsCluster)
         {
             await _services.Publisher.PublishAsync(report, cancellationToken).ConfigureAwait(false);
+            passResult = await SendReportAsync(pass, passResult, cancellationToken).ConfigureAwait(false);
         }
 
         return passResult;

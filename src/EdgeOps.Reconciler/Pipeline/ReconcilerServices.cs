@@ -37,6 +37,8 @@ public sealed class ReconcilerServices
         Transactions = new TransactionRunner(this);
         Upgrades = new UpgradeRunner(this);
         SwitchOver = new SwitchOverRunner(this);
+        Reports = options.Collector is { } collector ? new ReportSender(collector, options.StateDirectory, options.Clock) : null;
+        Rollouts = new Rollouts.RolloutCoordinator(this);
     }
 
     public ReconcilerOptions Options { get; }
@@ -72,6 +74,12 @@ public sealed class ReconcilerServices
 
     /// <summary>BlueGreen switch-overs: the slot plan and the journalled switch.</summary>
     public SwitchOverRunner SwitchOver { get; }
+
+    /// <summary>The outbox and client for the fleet's collector; null when the agent reports to none.</summary>
+    public ReportSender? Reports { get; }
+
+    /// <summary>Waves, batches, windows and halts: whether this cluster takes a new revision now.</summary>
+    public Rollouts.RolloutCoordinator Rollouts { get; }
 
     /// <summary>Whether this agent has checked its repo cache deeply since it started.</summary>
     public bool StartupChecked { get; set; }

@@ -13,6 +13,9 @@ public sealed record ReconcilerState
     /// <summary>A revision that failed (validation, policy, apply or health); not retried until the repo moves past it.</summary>
     public string? FailedRevision { get; init; }
 
+    /// <summary>The revision applied before <see cref="AppliedRevision"/>: where a halted rollout takes the cluster back to.</summary>
+    public string? PreviousRevision { get; init; }
+
     public string? FailedReason { get; init; }
 
     /// <summary>Since when the repo could not be reached, or null when it could.</summary>

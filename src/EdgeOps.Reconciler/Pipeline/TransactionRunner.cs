@@ -18,7 +18,9 @@ public sealed class TransactionRunner(ReconcilerServices services)
     {
         services.Journal.Write(new JournalRecord(target, pass.State.AppliedRevision, TransactionPhase.Committed, Options.Clock.GetUtcNow()));
         pass.Checkpoint("journal:committed");
-        pass.Save(pass.State with { AppliedRevision = target, FailedRevision = null, FailedReason = null });
+        // A rollback out of a halted rollout leaves no previous revision to go back to; a step forward remembers it.
+        var previous = pass.RollingBack ? null : pass.State.AppliedRevision != target ? pass.State.AppliedRevision : pass.State.PreviousRevision;
+        pass.Save(pass.State with { AppliedRevision = target, PreviousRevision = previous, FailedRevision = null, FailedReason = null });
         pass.Checkpoint("state:saved");
     }
 

@@ -18,6 +18,7 @@ namespace EdgeOps.Reconciler.Serialization;
 [JsonSerializable(typeof(UpgradeRecord))]
 [JsonSerializable(typeof(Location.LocationState))]
 [JsonSerializable(typeof(Dictionary<string, SwitchOver.SwitchOverRecord>))]
+[JsonSerializable(typeof(ReportingState))]
 internal sealed partial class StateJson : JsonSerializerContext;
 
 /// <summary>The status report: status.json and the status ConfigMap (camelCase, indented, nulls left out).</summary>

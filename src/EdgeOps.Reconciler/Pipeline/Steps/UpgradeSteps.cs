@@ -21,3 +21,11 @@ public sealed class UpgradeStep : IReconcileStep
     public async Task<StepResult> RunAsync(PassContext pass, CancellationToken cancellationToken) =>
         await pass.Services.Upgrades.RunAsync(pass, cancellationToken).ConfigureAwait(false) ?? StepResult.Next;
 }
+
+/// <summary>After render: whether this cluster may take the new revision now (waves, batches, windows, halts), or keeps the applied one and waits.</summary>
+public sealed class RolloutStep : IReconcileStep
+{
+    public string Name => "rollout";
+
+    public Task<StepResult> RunAsync(PassContext pass, CancellationToken cancellationToken) => pass.Services.Rollouts.RunAsync(pass, cancellationToken);
+}

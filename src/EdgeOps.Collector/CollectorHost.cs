@@ -1,0 +1,226 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using EdgeOps.Reconciler.Status;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeOps.Collector;
+
+/// <summary>Body of <c>GET /v1/fleet</c>: which fleet and revision the collector follows.</summary>
+public sealed record FleetInfo(string Name, string Revision, string Repository, int Clusters);
+
+/// <summary>
+/// The collector's HTTP face (ASP.NET Core, Kestrel): <c>POST /v1/reports</c>, <c>GET /v1/clusters</c>,
+/// <c>GET /v1/rollouts[/{revision}]</c>, halt and resume, <c>GET /v1/fleet</c>, <c>/healthz</c> and the fleet page at
+/// <c>/</c>. Endpoints are plain request delegates writing source-generated JSON.
+/// </summary>
+public static class CollectorHost
+{
+    public static WebApplication Build(CollectorService service, IPEndPoint listen, LogLevel logLevel = LogLevel.Warning)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+            kestrel.Listen(listen);
+        });
+        var app = builder.Build();
+        Map(app, service);
+        return app;
+    }
+
+    /// <summary>The address the collector listens on once started (the real port when 0 was asked for).</summary>
+    public static Uri Address(WebApplication app) => new(app.Urls.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+
+    private static void Map(IEndpointRouteBuilder app, CollectorService service)
+    {
+        app.MapPost("/v1/reports", async context =>
+        {
+            var max = service.Settings.MaxReportBytes;
+            if (context.Request.ContentLength > max)
+            {
+                await ProblemAsync(context, 413, $"a report is at most {max} bytes; this one is {context.Request.ContentLength}").ConfigureAwait(false);
+                return;
+            }
+
+            var body = await ReadLimitedAsync(context.Request.Body, max + 1, context.RequestAborted).ConfigureAwait(false);
+            var result = await service.AcceptAsync(body, context.Request.Headers[CollectorClient.SignatureHeader].ToString(), context.RequestAborted).ConfigureAwait(false);
+            if (result.Receipt is { } receipt)
+            {
+                await JsonAsync(context, receipt, CollectorJson.Default.ReportReceipt).ConfigureAwait(false);
+            }
+            else
+            {
+                await ProblemAsync(context, result.Status, result.Problem!).ConfigureAwait(false);
+            }
+        });
+
+        app.MapGet("/v1/clusters", async context =>
+        {
+            var query = context.Request.Query;
+            bool? stale = query["stale"].ToString() switch
+            {
+                "true" => true,
+                "false" => false,
+                _ => null,
+            };
+            try
+            {
+                var rows = await service.ClustersAsync(Value(query["selector"]), Value(query["outcome"]), Value(query["wave"]), stale, context.RequestAborted).ConfigureAwait(false);
+                await JsonAsync(context, rows, CollectorJson.Default.ListClusterRow).ConfigureAwait(false);
+            }
+            catch (FormatException ex)
+            {
+                await ProblemAsync(context, 400, ex.Message).ConfigureAwait(false);
+            }
+        });
+
+        app.MapGet("/v1/rollouts", async context =>
+        {
+            var revisions = context.Request.Query["revision"].OfType<string>().Where(r => r.Length > 0).Distinct(StringComparer.Ordinal).Take(32).ToList();
+            var list = new List<RolloutStatus>(revisions.Count);
+            foreach (var revision in revisions)
+            {
+                list.Add(await service.RolloutAsync(revision, context.RequestAborted).ConfigureAwait(false));
+            }
+
+            await JsonAsync(context, list, CollectorJson.Default.ListRolloutStatus).ConfigureAwait(false);
+        });
+
+        app.MapGet("/v1/rollouts/{revision}", async context =>
+        {
+            var revision = Revision(context, service);
+            await JsonAsync(context, await service.RolloutAsync(revision, context.RequestAborted).ConfigureAwait(false), CollectorJson.Default.RolloutStatus).ConfigureAwait(false);
+        });
+
+        app.MapPost("/v1/rollouts/{revision}/halt", async context =>
+        {
+            if (!await AuthorizedAsync(context, service).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            HaltRequest? request = null;
+            if (context.Request.ContentLength is > 0)
+            {
+                try
+                {
+                    request = await JsonSerializer.DeserializeAsync(context.Request.Body, CollectorJson.Default.HaltRequest, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (JsonException ex)
+                {
+                    await ProblemAsync(context, 400, $"the halt request is not valid JSON: {ex.Message}").ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            var status = await service.HaltAsync(Revision(context, service), request?.Reason ?? "halted by the operator", "operator", context.RequestAborted).ConfigureAwait(false);
+            await JsonAsync(context, status, CollectorJson.Default.RolloutStatus).ConfigureAwait(false);
+        });
+
+        app.MapPost("/v1/rollouts/{revision}/resume", async context =>
+        {
+            if (!await AuthorizedAsync(context, service).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            var status = await service.ResumeAsync(Revision(context, service), context.RequestAborted).ConfigureAwait(false);
+            await JsonAsync(context, status, CollectorJson.Default.RolloutStatus).ConfigureAwait(false);
+        });
+
+        app.MapGet("/v1/fleet", async context =>
+        {
+            var fleet = service.Fleet.Current;
+            await JsonAsync(context, new FleetInfo(fleet.FleetName, fleet.Revision, service.Fleet.DisplayUrl, fleet.ClusterList.Count), CollectorHostJson.Default.FleetInfo).ConfigureAwait(false);
+        });
+
+        app.MapGet("/healthz", context => context.Response.WriteAsync("ok", context.RequestAborted));
+
+        app.MapGet("/", context => PageAsync(context, "index.html", "text/html; charset=utf-8"));
+        app.MapGet("/fleet.js", context => PageAsync(context, "fleet.js", "text/javascript; charset=utf-8"));
+        app.MapGet("/countries-110m.json", context => PageAsync(context, "countries-110m.json", "application/json"));
+    }
+
+    /// <summary>The revision in the route; <c>current</c> is the fleet's head.</summary>
+    private static string Revision(HttpContext context, CollectorService service)
+    {
+        var revision = (string)context.Request.RouteValues["revision"]!;
+        return revision == "current" ? service.Fleet.Current.Revision : revision;
+    }
+
+    /// <summary>Halt and resume: the admin bearer token when one is configured, else only from loopback.</summary>
+    private static async Task<bool> AuthorizedAsync(HttpContext context, CollectorService service)
+    {
+        var token = service.Settings.AdminToken;
+        var ok = token is null
+            ? context.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote)
+            : context.Request.Headers.Authorization.ToString() is var header && header.StartsWith("Bearer ", StringComparison.Ordinal)
+                && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(header[7..].Trim()), System.Text.Encoding.UTF8.GetBytes(token));
+        if (!ok)
+        {
+            await ProblemAsync(context, 403, token is null ? "halt and resume are allowed from loopback only (start the collector with --admin-token-file to allow them remotely)" : "halt and resume need the admin bearer token").ConfigureAwait(false);
+        }
+
+        return ok;
+    }
+
+    private static async Task PageAsync(HttpContext context, string name, string contentType)
+    {
+        await using var stream = typeof(CollectorHost).Assembly.GetManifestResourceStream("page/" + name)
+            ?? throw new InvalidOperationException($"page resource {name} is missing from the build");
+        context.Response.ContentType = contentType;
+        context.Response.Headers.CacheControl = "no-cache";
+        await stream.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static string? Value(Microsoft.Extensions.Primitives.StringValues values) => values.Count == 0 || string.IsNullOrEmpty(values[0]) ? null : values[0];
+
+    private static async Task<ReadOnlyMemory<byte>> ReadLimitedAsync(Stream body, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[Math.Min(limit, 4096)];
+        var length = 0;
+        while (length < limit)
+        {
+            if (length == buffer.Length)
+            {
+                Array.Resize(ref buffer, Math.Min(limit, buffer.Length * 2));
+            }
+
+            var read = await body.ReadAsync(buffer.AsMemory(length, buffer.Length - length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+        }
+
+        return buffer.AsMemory(0, length);
+    }
+
+    private static Task JsonAsync<T>(HttpContext context, T value, JsonTypeInfo<T> type)
+    {
+        context.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, value, type, context.RequestAborted);
+    }
+
+    private static Task ProblemAsync(HttpContext context, int status, string detail)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/problem+json";
+        var title = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+        return JsonSerializer.SerializeAsync(context.Response.Body, new ApiProblem(title, status, detail), CollectorJson.Default.ApiProblem, context.RequestAborted);
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(FleetInfo))]
+internal sealed partial class CollectorHostJson : System.Text.Json.Serialization.JsonSerializerContext;
