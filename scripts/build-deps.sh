@@ -12,13 +12,15 @@
 #                               system bus)
 #   gpsd, gpsd-clients, python3-gps
 #                               the live-location tests' real gpsd, fed NMEA tracks by gpsfake
+#   postgresql                  the collector's PostgreSQL tests (a private server on loopback per run)
+#   chromium                    the fleet page's test, in headless Chromium
 set -euo pipefail
 
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for package in clang lld llvm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross \
   qemu-user-static podman buildah runc rauc rauc-service squashfs-tools e2fsprogs dbus openssl \
-  gpsd gpsd-clients python3-gps; do
+  gpsd gpsd-clients python3-gps postgresql chromium; do
   have "$package" || need+=("$package")
 done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

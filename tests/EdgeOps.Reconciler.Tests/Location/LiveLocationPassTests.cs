@@ -150,13 +150,3 @@ public sealed class LiveLocationPassTests(KubeServerFixture fixture) : IDisposab
         Assert.Contains(pass.Report.Violations, v => v.Contains("live at 40.0073,-3.0000", StringComparison.Ordinal));
     }
 }
-
-/// <summary>A clock the test moves by hand.</summary>
-internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}

@@ -1,0 +1,208 @@
+using System.Net;
+using System.Text.Json;
+using EdgeOps.Collector.Tests.Infrastructure;
+using EdgeOps.Reconciler.Status;
+using EdgeOps.Tests;
+
+namespace EdgeOps.Collector.Tests;
+
+/// <summary>
+/// The collector's intake on both databases: a report signed by the key its Cluster lists is stored and listed; an
+/// unsigned, unknown, wrongly signed, altered, replayed, malformed or oversized one is refused with its own status.
+/// </summary>
+[Collection("postgres")]
+public sealed class CollectorReportTests(PostgresServer postgres) : IAsyncLifetime, IDisposable
+{
+    private readonly TempFleet _repo = new(withFleet: false);
+    private readonly string _keys = Directory.CreateTempSubdirectory("edgeops-keys-").FullName;
+    private ReportKey _robot = null!;
+    private ReportKey _stranger = null!;
+
+    public Task InitializeAsync()
+    {
+        _robot = ReportKey.Create(_keys, "robot-1");
+        _stranger = ReportKey.Create(_keys, "stranger");
+        _repo.Write("fleet.yaml", """
+            apiVersion: edgeops.io/v1alpha1
+            kind: Fleet
+            metadata: {name: orchard}
+            spec:
+              defaults:
+                rollout:
+                  waves:
+                    - name: canary
+                      clusterSelector: {matchLabels: {ring: canary}}
+                    - name: main
+                      clusterSelector: {matchLabels: {ring: main}}
+
+            """);
+        _repo.Cluster("robot-1", "ring: canary\ncountry: ES", $"reportKey: \"{_robot.PublicLine}\"");
+        _repo.Cluster("robot-2", "ring: main\ncountry: IT", $"reportKey: \"{_stranger.PublicLine}\"");
+        _repo.Cluster("gateway-1", "ring: main\ncountry: ES");
+        _repo.Commit("fleet");
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public void Dispose()
+    {
+        _robot?.Dispose();
+        _stranger?.Dispose();
+        _repo.Dispose();
+        Directory.Delete(_keys, recursive: true);
+    }
+
+    private async Task<CollectorBed> StartAsync(string database, CollectorSettings? settings = null) =>
+        await CollectorBed.StartAsync(_repo, database == "postgres" ? await postgres.NewDatabaseAsync() : null, settings: settings);
+
+    private static async Task<string> DetailAsync(HttpResponseMessage response) =>
+        JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(), CollectorJson.Default.ApiProblem)!.Detail!;
+
+    private static AgentReport Report(string cluster, long sequence, string outcome = "Applied") => new()
+    {
+        Cluster = cluster,
+        Sequence = sequence,
+        Time = DateTimeOffset.UtcNow,
+        Applied = "a1b2c3",
+        Outcome = outcome,
+        Healthy = outcome == "Applied",
+        Lat = 40.4,
+        Lon = -3.7,
+    };
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task SignedReport_IsStored_AndListedWithTheFleetsClusters(string database)
+    {
+        await using var bed = await StartAsync(database);
+        var (body, signature) = _robot.Sign(Report("robot-1", 1));
+
+        var receipt = await bed.Client.SendReportAsync(body, signature, CancellationToken.None);
+        var rows = await bed.Client.GetClustersAsync(null, CancellationToken.None);
+
+        Assert.Empty(receipt.Halted);
+        Assert.Equal(["gateway-1", "robot-1", "robot-2"], rows.Select(r => r.Cluster).Order());
+        var robot = rows.Single(r => r.Cluster == "robot-1");
+        Assert.Equal(("Applied", "a1b2c3", false, false, "canary"), (robot.Report!.Outcome, robot.Report.Applied, robot.Stale, robot.Silent, robot.Wave));
+        Assert.True(rows.Single(r => r.Cluster == "gateway-1").Silent);
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Unsigned_UnknownCluster_UnlistedKey_Altered_AndOtherNamespace_AreRefused(string database)
+    {
+        await using var bed = await StartAsync(database);
+        var (body, signature) = _robot.Sign(Report("robot-1", 5));
+        var (unknownBody, unknownSignature) = _robot.Sign(Report("robot-99", 5));
+        var (keylessBody, keylessSignature) = _robot.Sign(Report("gateway-1", 5));
+        var (impostorBody, impostorSignature) = _stranger.Sign(Report("robot-1", 5));
+        var (otherBody, otherSignature) = _robot.Sign(Report("robot-1", 5), "file");
+
+        var unsigned = await bed.PostAsync(body, null);
+        var unknown = await bed.PostAsync(unknownBody, unknownSignature);
+        var keyless = await bed.PostAsync(keylessBody, keylessSignature);
+        var impostor = await bed.PostAsync(impostorBody, impostorSignature);
+        var altered = await bed.PostAsync(body.Replace("a1b2c3", "d4e5f6", StringComparison.Ordinal), signature);
+        var otherNamespace = await bed.PostAsync(otherBody, otherSignature);
+        var garbage = await bed.PostAsync(body, "-----BEGIN SSH SIGNATURE-----\nbm90IGEgc2lnbmF0dXJl\n-----END SSH SIGNATURE-----");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, unsigned.StatusCode);
+        Assert.Contains("unsigned", await DetailAsync(unsigned), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, unknown.StatusCode);
+        Assert.Contains("no cluster named 'robot-99'", await DetailAsync(unknown), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, keyless.StatusCode);
+        Assert.Contains("lists no spec.reportKey", await DetailAsync(keyless), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, impostor.StatusCode);
+        Assert.Contains(_stranger.Signer.PublicKey.Fingerprint, await DetailAsync(impostor), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, altered.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, otherNamespace.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, garbage.StatusCode);
+        Assert.True((await bed.Client.GetClustersAsync(null, CancellationToken.None)).All(r => r.Silent), "no refused report may be stored");
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Replayed_OrOlderReport_IsRefused_AndTheNewerOneKept(string database)
+    {
+        await using var bed = await StartAsync(database);
+        var (first, firstSignature) = _robot.Sign(Report("robot-1", 100, "Failed"));
+        var (second, secondSignature) = _robot.Sign(Report("robot-1", 200));
+
+        await bed.Client.SendReportAsync(first, firstSignature, CancellationToken.None);
+        await bed.Client.SendReportAsync(second, secondSignature, CancellationToken.None);
+        var replay = await bed.PostAsync(second, secondSignature);
+        var older = await bed.PostAsync(first, firstSignature);
+
+        Assert.Equal(HttpStatusCode.Conflict, replay.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, older.StatusCode);
+        Assert.Contains("not newer", await DetailAsync(older), StringComparison.Ordinal);
+        Assert.Equal(200, await bed.Store.SequenceOfAsync("robot-1", CancellationToken.None));
+        Assert.Equal("Applied", (await bed.Client.GetClustersAsync("selector=ring%3Dcanary", CancellationToken.None)).Single().Report!.Outcome);
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Oversized_Malformed_AndIncompleteBodies_AreRefused(string database)
+    {
+        await using var bed = await StartAsync(database, new CollectorSettings { MaxReportBytes = 2048 });
+        var (big, bigSignature) = _robot.Sign(Report("robot-1", 1) with { Message = new string('x', 4000) });
+        var (noSequence, noSequenceSignature) = _robot.Sign(Report("robot-1", 0));
+        var notJson = "{\"cluster\": \"robot-1\", ";
+
+        var oversized = await bed.PostAsync(big, bigSignature);
+        var malformed = await bed.PostAsync(notJson, _robot.Signer.Sign(System.Text.Encoding.UTF8.GetBytes(notJson), Reconciler.Pipeline.Reconciler.ReportNamespace));
+        var incomplete = await bed.PostAsync(noSequence, noSequenceSignature);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversized.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("not valid JSON", await DetailAsync(malformed), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, incomplete.StatusCode);
+        var problem = JsonSerializer.Deserialize(await oversized.Content.ReadAsStringAsync(), CollectorJson.Default.ApiProblem)!;
+        Assert.Equal(413, problem.Status);
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Migrations_AreVersioned_AndRunOnceAcrossRestarts(string database)
+    {
+        var url = database == "postgres" ? await postgres.NewDatabaseAsync() : "sqlite:" + Path.Combine(_keys, "migrate.db");
+        await using (var first = Storage.ReportStore.Open(url))
+        {
+            Assert.Equal(Storage.Migrations.All[^1].Version, await first.MigrateAsync(CancellationToken.None));
+            await first.UpsertAsync([new Storage.StoredReport("robot-1", 7, DateTimeOffset.UtcNow, "{}")], CancellationToken.None);
+        }
+
+        await using var second = Storage.ReportStore.Open(url);
+        var version = await second.MigrateAsync(CancellationToken.None);
+
+        Assert.Equal(Storage.Migrations.All[^1].Version, version);
+        Assert.Equal(7, await second.SequenceOfAsync("robot-1", CancellationToken.None)); // data survives; nothing re-created
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task ClusterList_FiltersBySelector_Outcome_Wave_AndStaleness(string database)
+    {
+        await using var bed = await StartAsync(database);
+        var (body, signature) = _stranger.Sign(Report("robot-2", 1, "Failed"));
+        await bed.Client.SendReportAsync(body, signature, CancellationToken.None);
+
+        async Task<string[]> Names(string query) => [.. (await bed.Client.GetClustersAsync(query, CancellationToken.None)).Select(r => r.Cluster).Order()];
+
+        Assert.Equal(["gateway-1", "robot-1"], await Names("selector=country%3DES"));
+        Assert.Equal(["robot-2"], await Names("selector=country!%3DES"));
+        Assert.Equal(["robot-2"], await Names("outcome=failed"));
+        Assert.Equal(["gateway-1", "robot-2"], await Names("wave=main"));
+        Assert.Equal(["gateway-1", "robot-1"], await Names("stale=true"));
+        Assert.Equal(["robot-2"], await Names("stale=false"));
+        var bad = await new HttpClient { BaseAddress = bed.Url }.GetAsync("v1/clusters?selector=a%20in%20(b)");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+}
