@@ -44,7 +44,10 @@ public sealed class CollectorService : IAsyncDisposable
     private readonly Task _writer;
     private readonly SemaphoreSlim _cacheLock = new(1, 1);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, RolloutStatus Status)> _rollouts = new(StringComparer.Ordinal);
-    private (DateTimeOffset At, System.Collections.Concurrent.ConcurrentDictionary<string, ClusterReport> Reports, List<Halt> Halts)? _cache;
+    // The latest report per cluster, kept current by this replica's intake and merged with the database (other
+    // replicas' intake) every CacheFor: a report only ever replaces one with a lower sequence.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ClusterReport> _reports = new(StringComparer.Ordinal);
+    private (DateTimeOffset At, List<Halt> Halts)? _cache;
 
     public CollectorService(CollectorSettings settings, ReportStore store, FleetRegistry fleet, TimeProvider? clock = null)
     {
@@ -127,9 +130,21 @@ public sealed class CollectorService : IAsyncDisposable
             return IntakeResult.Refused(409, $"report {report.Sequence} of cluster '{report.Cluster}' is not newer than the last one accepted (a replay, or a late copy)");
         }
 
-        if (_cache is { } cache)
+        // A report that changes what the cluster runs or tried makes the gates of the revisions it names be
+        // computed afresh (a heartbeat does not).
+        var fresh = new ClusterReport(report.Cluster, stored.ReceivedAt, report);
+        var previous = _reports.TryGetValue(report.Cluster, out var seen) ? seen.Report : null;
+        _reports.AddOrUpdate(report.Cluster, fresh, (_, old) => old.Report.Sequence < report.Sequence ? fresh : old);
+        if (previous is null || previous.Applied != report.Applied || previous.Attempted != report.Attempted || previous.Outcome != report.Outcome
+            || previous.Healthy != report.Healthy || previous.Rollout?.Revision != report.Rollout?.Revision)
         {
-            cache.Reports[report.Cluster] = new ClusterReport(report.Cluster, stored.ReceivedAt, report); // this replica's view stays current between reloads
+            foreach (var revision in new[] { report.Applied, report.Attempted, report.Rollout?.Revision, previous?.Applied, previous?.Attempted })
+            {
+                if (revision is not null)
+                {
+                    _rollouts.TryRemove(revision, out _);
+                }
+            }
         }
 
         return new IntakeResult(200, await ReceiptAsync(report, cancellationToken).ConfigureAwait(false), null);
@@ -232,13 +247,13 @@ public sealed class CollectorService : IAsyncDisposable
         return wave < fleet.Rollout.Waves.Length ? fleet.Rollout.Waves[wave].Name : RolloutPlanner.RestWave;
     }
 
-    /// <summary>The latest report per cluster and the halts, read at most once per <see cref="CollectorSettings.CacheFor"/>.</summary>
-    private async Task<(System.Collections.Concurrent.ConcurrentDictionary<string, ClusterReport> Reports, List<Halt> Halts)> LatestAsync(CancellationToken cancellationToken)
+    /// <summary>The latest report per cluster and the halts, merged from the database at most once per <see cref="CollectorSettings.CacheFor"/>.</summary>
+    private async Task<(IReadOnlyDictionary<string, ClusterReport> Reports, List<Halt> Halts)> LatestAsync(CancellationToken cancellationToken)
     {
         var now = _clock.GetUtcNow();
         if (_cache is { } fresh && now - fresh.At < Settings.CacheFor)
         {
-            return (fresh.Reports, fresh.Halts);
+            return (_reports, fresh.Halts);
         }
 
         await _cacheLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -246,21 +261,26 @@ public sealed class CollectorService : IAsyncDisposable
         {
             if (_cache is { } again && now - again.At < Settings.CacheFor)
             {
-                return (again.Reports, again.Halts);
+                return (_reports, again.Halts);
             }
 
-            var reports = new System.Collections.Concurrent.ConcurrentDictionary<string, ClusterReport>(StringComparer.Ordinal);
             foreach (var stored in await _store.ReportsAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (_reports.TryGetValue(stored.Cluster, out var known) && known.Report.Sequence >= stored.Sequence)
+                {
+                    continue;
+                }
+
                 if (JsonSerializer.Deserialize(stored.Body, CollectorJson.Default.AgentReport) is { } report)
                 {
-                    reports[stored.Cluster] = new ClusterReport(stored.Cluster, stored.ReceivedAt, report);
+                    var loaded = new ClusterReport(stored.Cluster, stored.ReceivedAt, report);
+                    _reports.AddOrUpdate(stored.Cluster, loaded, (_, old) => old.Report.Sequence < report.Sequence ? loaded : old);
                 }
             }
 
             var halts = await _store.HaltsAsync(cancellationToken).ConfigureAwait(false);
-            _cache = (now, reports, halts);
-            return (reports, halts);
+            _cache = (now, halts);
+            return (_reports, halts);
         }
         finally
         {
