@@ -47,25 +47,22 @@ public sealed class RolloutCoordinator(ReconcilerServices services)
         var cluster = render.Cluster;
         var spec = SpecFor(render.Fleet, changed);
         var candidates = Candidates(pass.Target!, state.AppliedRevision);
-        var gates = await GatesAsync(candidates, spec, cluster, render.Fleet, cancellationToken).ConfigureAwait(false);
         var now = Options.Clock.GetUtcNow();
         var window = spec.RespectMaintenanceWindow ? cluster.MaintenanceWindow : null;
-        RolloutPosition? first = null;
-        RolloutDecision? firstDecision = null;
-        foreach (var (revision, committed) in candidates)
-        {
-            var place = RolloutPlanner.Place(spec, cluster, render.Fleet.Clusters, revision);
-            var rollout = gates.GetValueOrDefault(revision);
-            // Without a collector there is nothing to gate on: waves open at once (time gates, batches by time and windows still hold).
-            var decision = RolloutPlanner.Decide(spec, place, w => services.Reports is null ? Ungated : Gate(rollout, w), window, now, committed);
-            if (gates.Count == 0 && services.Reports is not null && decision.Verdict == RolloutVerdict.Wait && place.Wave > 0)
-            {
-                decision = decision with { Reason = decision.Reason + "; the collector is unreachable, so later waves hold" };
-            }
 
-            var position = Position(revision, place, decision);
-            first ??= position;
-            firstDecision ??= decision;
+        // The last receipt's gates are enough to keep waiting (saving a request per pass); going ahead is always
+        // decided on gates fetched now, so a halt since the last report is never missed.
+        var (gates, cached) = await GatesAsync(candidates, allowCached: true, cancellationToken).ConfigureAwait(false);
+        var decisions = Decide(candidates, spec, cluster, render.Fleet, gates, window, now);
+        if (cached && decisions.Any(d => d.Decision.Verdict == RolloutVerdict.Proceed))
+        {
+            (gates, _) = await GatesAsync(candidates, allowCached: false, cancellationToken).ConfigureAwait(false);
+            decisions = Decide(candidates, spec, cluster, render.Fleet, gates, window, now);
+        }
+
+        var (first, firstDecision) = (decisions[0].Position, decisions[0].Decision);
+        foreach (var (revision, position, decision) in decisions)
+        {
             if (decision.Verdict != RolloutVerdict.Proceed)
             {
                 continue;
@@ -90,7 +87,7 @@ public sealed class RolloutCoordinator(ReconcilerServices services)
 
         // No revision may be taken now: keep running (and correcting) the applied one.
         pass.Rollout = first;
-        pass.Hold = (firstDecision!.Verdict == RolloutVerdict.Halted ? $"revision {PassContext.Short(pass.Target)} is not taken: {firstDecision.Reason}" : $"revision {PassContext.Short(pass.Target)} waits: {firstDecision.Reason}", firstDecision.Until);
+        pass.Hold = (firstDecision.Verdict == RolloutVerdict.Halted ? $"revision {PassContext.Short(pass.Target)} is not taken: {firstDecision.Reason}" : $"revision {PassContext.Short(pass.Target)} waits: {firstDecision.Reason}", firstDecision.Until);
         return KeepApplied(pass);
     }
 
@@ -134,20 +131,42 @@ public sealed class RolloutCoordinator(ReconcilerServices services)
         return list;
     }
 
-    /// <summary>Gate state from the collector: the last receipt's when it covers the head, else one request for all candidates. Empty when unreachable.</summary>
-    private async Task<Dictionary<string, RolloutStatus>> GatesAsync(List<(string Revision, DateTimeOffset Committed)> candidates, RolloutSpec spec, Cluster cluster, FleetModel fleet, CancellationToken cancellationToken)
+    /// <summary>The planner's answer for each candidate, newest first.</summary>
+    private List<(string Revision, RolloutPosition Position, RolloutDecision Decision)> Decide(
+        List<(string Revision, DateTimeOffset Committed)> candidates, RolloutSpec spec, Cluster cluster, FleetModel fleet, Dictionary<string, RolloutStatus> gates, MaintenanceWindow? window, DateTimeOffset now)
+    {
+        var list = new List<(string, RolloutPosition, RolloutDecision)>(candidates.Count);
+        foreach (var (revision, committed) in candidates)
+        {
+            var place = RolloutPlanner.Place(spec, cluster, fleet.Clusters, revision);
+            var rollout = gates.GetValueOrDefault(revision);
+
+            // Without a collector there is nothing to gate on: waves open at once (time gates, batches by time and windows still hold).
+            var decision = RolloutPlanner.Decide(spec, place, w => services.Reports is null ? Ungated : Gate(rollout, w), window, now, committed);
+            if (gates.Count == 0 && services.Reports is not null && decision.Verdict == RolloutVerdict.Wait && place.Wave > 0)
+            {
+                decision = decision with { Reason = decision.Reason + "; the collector is unreachable, so later waves hold" };
+            }
+
+            list.Add((revision, Position(revision, place, decision), decision));
+        }
+
+        return list;
+    }
+
+    /// <summary>Gate state from the collector: the last receipt's when allowed and it covers the only candidate, else one request for all candidates. Empty when unreachable.</summary>
+    private async Task<(Dictionary<string, RolloutStatus> Gates, bool Cached)> GatesAsync(List<(string Revision, DateTimeOffset Committed)> candidates, bool allowCached, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, RolloutStatus>(StringComparer.Ordinal);
         if (services.Reports is not { } reports || candidates.Count == 0)
         {
-            return result;
+            return (result, false);
         }
 
-        // The first wave needs no gate, only to know it is not halted; one candidate whose receipt is fresh needs no request.
-        if (candidates.Count == 1 && reports.RecentRollout(candidates[0].Revision) is { } recent)
+        if (allowCached && candidates.Count == 1 && reports.RecentRollout(candidates[0].Revision) is { } recent)
         {
             result[recent.Revision] = recent;
-            return result;
+            return (result, true);
         }
 
         try
@@ -162,7 +181,7 @@ public sealed class RolloutCoordinator(ReconcilerServices services)
             result.Clear();
         }
 
-        return result;
+        return (result, false);
     }
 
     private static readonly WaveGate Ungated = new(null, int.MaxValue, Passed: true, Halted: false);

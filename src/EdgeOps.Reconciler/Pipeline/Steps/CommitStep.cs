@@ -10,6 +10,7 @@ public sealed class CommitStep : IReconcileStep
         var target = pass.Target!;
         pass.Services.Transactions.Commit(pass, target);
         var signer = pass.Trust is { Signed: true } trust ? $"; {trust.Reason}" : string.Empty;
-        return Task.FromResult(StepResult.Stop(PassOutcome.Applied, $"applied {PassContext.Short(target)}: {pass.Changes}{signer}"));
+        var message = $"applied {PassContext.Short(target)}: {pass.Changes}{signer}";
+        return Task.FromResult(StepResult.Stop(PassOutcome.Applied, pass.RollingBack && pass.Note is { } note ? $"{note}; {message}" : message));
     }
 }
