@@ -17,6 +17,9 @@ using EdgeOps.Bench;
 //       server-side apply of N objects into an empty namespace on the test API server, then a no-op pass.
 //   policy-throughput [--objects N] [--policy NAME]...
 //       the built-in policy library over N varied Deployments on one thread, under Jint and under Node.
+//   collector [--clusters N] [--reports N]
+//       signed reports accepted per second on SQLite and PostgreSQL, the fleet page for the whole fleet in
+//       headless Chromium, and an agent's bytes per day on reports and gate checks at a 5-minute heartbeat.
 //   generate-fleet --clusters N --workloads M --out DIR [--seed S] [--policies builtin|none]
 //       writes a valid, varied synthetic fleet (labels, locations, overlays, values, device configs),
 //       with the whole built-in policy library enabled unless --policies none.
@@ -40,6 +43,12 @@ if (args[0] == "upgrade")
 {
     var megabytes = args.Length > 2 && args[1] == "--megabytes" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64;
     return await UpgradeBenchmark.RunAsync(megabytes, rounds: 5);
+}
+
+if (args[0] == "collector")
+{
+    int Arg(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    return await CollectorBenchmark.RunAsync(Arg("--clusters", 50_000), Arg("--reports", 20_000), rounds: 3);
 }
 
 if (args[0] == "switch-over")

@@ -23,7 +23,8 @@ internal static class CommandHelp
             "edgeops reconcile --repo /srv/fleet --cluster edge-1 --kubeconfig ~/.kube/config --context k3s --interval 1m"],
             $"0 applied or unchanged (--once), or stopped cleanly (daemon); 1 refused, invalid, rolled back or failed (status.json says why); 75 offline, the cached revision enforced; 70 a pass crashed; {CommonExits}",
             "EDGEOPS_GIT_CREDENTIALS (token or user:password), EDGEOPS_METRICS_PREFIX (default http://127.0.0.1:9464/), POD_NAME (shown as the lease holder), KUBECONFIG"),
-        ["status"] = (["edgeops status reports/", "edgeops status reports/ --fleet . --selector tier=micro --not-ready", "edgeops status reports/ -o json"],
+        ["status"] = (["edgeops status reports/", "edgeops status reports/ --fleet . --selector tier=micro --not-ready", "edgeops status reports/ -o json",
+            "edgeops status --collector http://collector:8080 --wave canary --not-ready"],
             $"0 every listed cluster ready and current; 1 some are not ready, stale or never reported; {CommonExits}", "EDGEOPS_DEBUG"),
         ["install"] = (["edgeops install --cluster robot-es-0001 --repo https://git.example.com/fleet.git --image ghcr.io/edgeops/edgeops@sha256:DIGEST --export | kubectl apply -f -",
             "edgeops install --cluster robot-es-0001 --repo https://git.example.com/fleet.git --image REF@sha256:DIGEST --allowed-signers allowed_signers --export > agent.yaml"],
@@ -31,6 +32,12 @@ internal static class CommandHelp
         ["verify-bundle"] = (["edgeops verify-bundle --bundle os.sigstore.json --certificate-identity https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main --certificate-oidc-issuer https://token.actions.githubusercontent.com os.img",
             "edgeops verify-bundle --bundle b.json --key cosign.pub sha256:<64 hex>"],
             "0 verified; 1 rejected (the reason names the step); 2 an input cannot be read; 70 internal defect", "none"),
+        ["rollout"] = (["edgeops rollout status current --collector http://collector:8080", "edgeops rollout halt 3f2a…(full SHA) --collector http://collector:8080 --reason 'camera crashes'",
+            "edgeops rollout resume 3f2a…(full SHA) --collector https://collector.example --token-file admin.token -o json"],
+            $"0 shown or done; 2 the collector cannot be reached or refused (a halt from another host needs --token-file); {CommonExits}", "none"),
+        ["collector"] = (["edgeops collector --fleet https://git.example.com/fleet.git --db sqlite:/var/lib/edgeops/collector.db --listen 0.0.0.0:8080",
+            "edgeops collector --fleet ./fleet --db postgres://edgeops@db.internal/edgeops --admin-token-file /run/secrets/admin"],
+            "0 stopped cleanly; 2 the fleet repo, database or address cannot be used; 70 internal defect", "EDGEOPS_GIT_CREDENTIALS"),
         ["completion"] = (["source <(edgeops completion bash)", "edgeops completion zsh > \"${fpath[1]}/_edgeops\"", "edgeops completion fish | source"], "0 printed; 2 unknown shell", "none"),
     };
 

@@ -42,6 +42,7 @@ public sealed class CollectorService : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly Channel<(StoredReport Report, TaskCompletionSource<bool> Done)> _queue = Channel.CreateBounded<(StoredReport, TaskCompletionSource<bool>)>(new BoundedChannelOptions(4096) { SingleReader = true });
     private readonly Task _writer;
+    private readonly DateTimeOffset _started;
     private readonly SemaphoreSlim _cacheLock = new(1, 1);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, RolloutStatus Status)> _rollouts = new(StringComparer.Ordinal);
     // The latest report per cluster, kept current by this replica's intake and merged with the database (other
@@ -55,6 +56,7 @@ public sealed class CollectorService : IAsyncDisposable
         _store = store;
         _fleet = fleet;
         _clock = clock ?? TimeProvider.System;
+        _started = _clock.GetUtcNow();
         _writer = Task.Run(WriteLoopAsync);
     }
 
@@ -171,6 +173,8 @@ public sealed class CollectorService : IAsyncDisposable
                 Stale = report is null || now - report.ReceivedAt > Settings.StaleAfter,
                 Silent = report is null,
                 Report = report?.Report,
+                Lat = report?.Report.Lat ?? cluster.GeoLocation?.Lat,
+                Lon = report?.Report.Lon ?? cluster.GeoLocation?.Lon,
             };
             if (match(cluster.Labels) && (outcome is null || string.Equals(row.Report?.Outcome ?? "Silent", outcome, StringComparison.OrdinalIgnoreCase))
                 && (wave is null || row.Wave == wave) && (stale is null || row.Stale == stale))
@@ -189,7 +193,10 @@ public sealed class CollectorService : IAsyncDisposable
         var halt = halts.FirstOrDefault(h => h.Revision == revision);
         var marks = await _store.WaveMarksAsync(revision, cancellationToken).ConfigureAwait(false);
         var resumed = await _store.ResumedAtAsync(revision, cancellationToken).ConfigureAwait(false);
-        var (status, changes) = RolloutGates.Compute(revision, _fleet.Current, reports, halt, marks, resumed, _clock.GetUtcNow(), Settings.StaleAfter);
+        // A cluster that never reported is waited for until the collector has been up for StaleAfter: a collector
+        // that just started has not heard from anyone yet.
+        var now = _clock.GetUtcNow();
+        var (status, changes) = RolloutGates.Compute(revision, _fleet.Current, reports, halt, marks, resumed, now, Settings.StaleAfter, silentIsStale: now - _started > Settings.StaleAfter);
         foreach (var mark in changes.Marks)
         {
             await _store.MarkWaveAsync(mark, cancellationToken).ConfigureAwait(false);

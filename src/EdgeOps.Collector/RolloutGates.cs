@@ -16,7 +16,8 @@ public sealed record GateChanges(IReadOnlyList<WaveMark> Marks, Halt? Halt);
 /// and halts recorded so far, and the clock. A cluster belongs to the wave it reported for the revision (agents apply
 /// a workload's own rollout), else to the wave the fleet's default rollout gives it. A wave passes when every
 /// cluster in it has applied the revision and is healthy — failed ones within the wave's <c>maxFailures</c>, stale
-/// ones (no report for <c>staleAfter</c>) not waited for — and at least one is healthy; once passed it stays passed,
+/// ones (no report for <c>staleAfter</c>; one that never reported, once the collector has run that long) not waited
+/// for — and at least one is healthy; once passed it stays passed,
 /// and the next wave opens. Failures beyond <c>maxFailures</c> halt the rollout: no further wave opens.
 /// </summary>
 public static class RolloutGates
@@ -29,7 +30,8 @@ public static class RolloutGates
         IReadOnlyList<WaveMark> marks,
         DateTimeOffset? resumedAt,
         DateTimeOffset now,
-        TimeSpan staleAfter)
+        TimeSpan staleAfter,
+        bool silentIsStale = true)
     {
         var spec = fleet.Rollout;
         var count = spec.Waves.Length + 1;
@@ -65,7 +67,7 @@ public static class RolloutGates
             var batches = new Dictionary<int, (int Healthy, int Failed, int Expected)>();
             foreach (var (_, report) in members[w])
             {
-                if (report is null || now - report.ReceivedAt > staleAfter)
+                if (report is null ? silentIsStale : now - report.ReceivedAt > staleAfter)
                 {
                     stale++;
                 }

@@ -89,6 +89,19 @@ public sealed class CollectorRolloutGateTests
     }
 
     [Fact]
+    public void ClustersThatNeverReported_AreWaitedFor_UntilTheCollectorHasRunForStaleAfter()
+    {
+        var reports = new[] { Report("canary-1", Rev), Report("main-1", Rev), Report("main-2", Rev) }.ToDictionary(r => r.Cluster);
+        var marks = new[] { new WaveMark(Rev, 0, Now, Now) };
+
+        var justStarted = RolloutGates.Compute(Rev, Fleet(), reports, null, marks, null, Now, Stale, silentIsStale: false).Status;
+        var runningLong = RolloutGates.Compute(Rev, Fleet(), reports, null, marks, null, Now, Stale, silentIsStale: true).Status;
+
+        Assert.Equal(("open", 0), (justStarted.Waves[1].Gate, justStarted.Waves[1].Stale));
+        Assert.Equal(("passed", 2), (runningLong.Waves[1].Gate, runningLong.Waves[1].Stale));
+    }
+
+    [Fact]
     public void FailuresBeyondMaxFailures_HaltTheRollout_AndNoLaterWaveOpens()
     {
         var reports = new[] { Report("canary-1", "rev-1", outcome: "RolledBack", healthy: true, attempted: Rev) };

@@ -100,11 +100,13 @@ internal static class CollectorCommand
                         await app.StartAsync(cancellationToken).ConfigureAwait(false);
                         await context.Out.WriteLineAsync($"collector listening on {CollectorHost.Address(app)}: fleet '{snapshot.FleetName}' at {snapshot.Revision[..12]} ({snapshot.ClusterList.Count} clusters), database {store.Display} (schema v{version})").ConfigureAwait(false);
                         await context.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+                        // Ctrl+C reaches the command's token; SIGTERM (systemd, Kubernetes) the host's lifetime.
+                        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
                         try
                         {
-                            while (!cancellationToken.IsCancellationRequested)
+                            while (!stopping.IsCancellationRequested)
                             {
-                                await Task.Delay(every, cancellationToken).ConfigureAwait(false);
+                                await Task.Delay(every, stopping.Token).ConfigureAwait(false);
                                 try
                                 {
                                     registry.Refresh();

@@ -41,9 +41,11 @@ function ringPath(arcs, indexes) {
     const arc = index < 0 ? arcs[~index].slice().reverse() : arcs[index];
     points.push(...(points.length ? arc.slice(1) : arc));
   }
+  // A ring that crosses the antimeridian jumps across the map: lift the pen there instead of drawing the jump.
   return points.map(([lon, lat], i) => {
     const [x, y] = project(lon, lat);
-    return `${i ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`;
+    const jump = i > 0 && Math.abs(lon - points[i - 1][0]) > 180;
+    return `${i && !jump ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`;
   }).join('') + 'Z';
 }
 
@@ -69,9 +71,9 @@ function drawClusters(svg, rows) {
   const ns = 'http://www.w3.org/2000/svg';
   let placed = 0;
   for (const state of STATES) {
-    const dots = rows.filter((r) => r.state === state && r.report && r.report.lat !== undefined && r.report.lon !== undefined);
+    const dots = rows.filter((r) => r.state === state && r.lat !== undefined && r.lon !== undefined);
     if (!dots.length) continue;
-    const d = dots.map((r) => { const [x, y] = project(r.report.lon, r.report.lat); return `M${x.toFixed(1)},${y.toFixed(1)}h0`; }).join('');
+    const d = dots.map((r) => { const [x, y] = project(r.lon, r.lat); return `M${x.toFixed(1)},${y.toFixed(1)}h0`; }).join('');
     const path = document.createElementNS(ns, 'path');
     path.setAttribute('class', `clusters state-${state}`);
     path.setAttribute('data-count', String(dots.length));

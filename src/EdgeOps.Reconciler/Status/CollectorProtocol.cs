@@ -99,6 +99,11 @@ public sealed record ClusterRow
     public bool Silent { get; init; }
 
     public AgentReport? Report { get; init; }
+
+    /// <summary>Where the cluster is: its reported position, else the location its Cluster object declares.</summary>
+    public double? Lat { get; init; }
+
+    public double? Lon { get; init; }
 }
 
 /// <summary>One wave of one revision's rollout (<c>GET /v1/rollouts/{revision}</c>).</summary>
