@@ -96,7 +96,8 @@ internal static class CollectorBenchmark
         var line = new Located<string>($"{key.Type} {Convert.ToBase64String(key.Blob)}", SourceLocation.None);
         var list = Enumerable.Range(0, count).Select(i => new Cluster(
             new ObjectMeta(new Located<string>($"c{i:D5}", SourceLocation.None), ImmutableSortedDictionary<string, string>.Empty.Add("ring", i < count / 100 ? "canary" : "main"), SourceLocation.None),
-            SourceLocation.None, new GeoPoint(36 + (i % 100 * 0.1), -9 + (i / 100 % 100 * 0.2)), null, null, null, [], null, EdgeOps.Fleet.Yaml.MappingNode.Empty) { ReportKey = line }).ToList();
+            SourceLocation.None, new GeoPoint(36 + (i % 100 * 0.1), -9 + (i / 100 % 100 * 0.2)), null, null, null, [], null, EdgeOps.Fleet.Yaml.MappingNode.Empty)
+        { ReportKey = line }).ToList();
         var selector = (string ring) => new LabelSelector(ImmutableSortedDictionary<string, string>.Empty.Add("ring", ring), [], SourceLocation.None);
         var rollout = new RolloutSpec([new RolloutWave("canary", selector("canary"), null, null, SourceLocation.None), new RolloutWave("main", selector("main"), 10, null, SourceLocation.None)], 100, SourceLocation.None);
         return new FleetSnapshot("head", "bench", list.ToFrozenDictionary(c => c.Name, c => new RegisteredCluster(c, key, null), StringComparer.Ordinal), list, rollout);
