@@ -45,9 +45,9 @@ internal static class CollectorBenchmark
             // Reports are signed beforehand: signing is the agents' work, not the collector's.
             // Each round sends newer reports than the one before, so every one is stored (none is a replay).
             var sequence = 1_000_000L;
-            var bodies = Enumerable.Range(0, rounds).Select(_ => Enumerable.Range(0, reports).Select(i =>
+            var bodies = Enumerable.Range(0, rounds).Select(round => Enumerable.Range(0, reports).Select(i =>
             {
-                var report = Report($"c{i % clusters:D5}", sequence++);
+                var report = Report($"c{((round * reports) + i) % clusters:D5}", sequence++);
                 var body = JsonSerializer.Serialize(report, CollectorJson.Default.AgentReport);
                 return (body, CollectorClient.CompactSignature(signer.Sign(Encoding.UTF8.GetBytes(body), EdgeOps.Reconciler.Pipeline.Reconciler.ReportNamespace)));
             }).ToArray()).ToArray();
@@ -109,7 +109,6 @@ internal static class CollectorBenchmark
         Sequence = sequence,
         Time = DateTimeOffset.UtcNow,
         Applied = "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-        Attempted = "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
         Outcome = "Unchanged",
         Message = "unchanged 4b825dc642cb: 31 objects in sync",
         Healthy = true,
@@ -170,7 +169,9 @@ internal static class CollectorBenchmark
     private static async Task<double> ChromiumAsync(Uri page, string root)
     {
         var watch = Stopwatch.StartNew();
-        var start = new ProcessStartInfo("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", $"--user-data-dir={Path.Combine(root, "chromium")}", "--dump-dom", page.AbsoluteUri])
+        // Virtual time fast-forwards only while the page is idle: the dump comes once its fetches and rendering are done.
+        var start = new ProcessStartInfo("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--virtual-time-budget=60000",
+            $"--user-data-dir={Path.Combine(root, "chromium")}", "--dump-dom", page.AbsoluteUri])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -203,7 +204,7 @@ internal static class CollectorBenchmark
         {
             var counter = new ByteCounter();
             var clock = new SteppedClock(DateTimeOffset.UtcNow);
-            var state = Directory.CreateTempSubdirectory(Path.Combine(root, "agent-")).FullName;
+            var state = Directory.CreateDirectory(Path.Combine(root, waiting ? "agent-waiting" : "agent-steady")).FullName;
             using var sender = new ReportSender(new CollectorOptions { Url = url, Handler = counter.Handler }, state, clock);
             for (var beat = 0; beat < 288; beat++)
             {

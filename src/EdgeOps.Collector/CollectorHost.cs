@@ -52,7 +52,11 @@ public static class CollectorHost
 
             var body = await ReadLimitedAsync(context.Request.Body, max + 1, context.RequestAborted).ConfigureAwait(false);
             var result = await service.AcceptAsync(body, context.Request.Headers[CollectorClient.SignatureHeader].ToString(), context.RequestAborted).ConfigureAwait(false);
-            if (result.Receipt is { } receipt)
+            if (result.Receipt is { Halted.IsEmpty: true, Rollout: null })
+            {
+                context.Response.StatusCode = 204; // accepted, nothing to tell the agent: the smallest answer
+            }
+            else if (result.Receipt is { } receipt)
             {
                 await JsonAsync(context, receipt, CollectorJson.Default.ReportReceipt).ConfigureAwait(false);
             }

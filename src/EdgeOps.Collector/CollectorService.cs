@@ -245,8 +245,23 @@ public sealed class CollectorService : IAsyncDisposable
             halted = halted.Add(rollout.Revision);
         }
 
-        return new ReportReceipt(halted, rollout);
+        return new ReportReceipt(halted, rollout is null ? null : ForAgent(rollout, report.Rollout!.Wave));
     }
+
+    /// <summary>What a waiting agent needs of a rollout: the gates of the waves up to its own, without the counts shown to people.</summary>
+    private static RolloutStatus ForAgent(RolloutStatus rollout, int wave) => rollout with
+    {
+        HaltReason = null,
+        Waves = [.. rollout.Waves.Where(w => w.Index <= wave).Select(w => new WaveStatus
+        {
+            Name = string.Empty,
+            Index = w.Index,
+            Gate = w.Gate,
+            OpenedAt = w.OpenedAt,
+            PassedAt = w.PassedAt,
+            BatchesPassed = w.BatchesPassed,
+        })],
+    };
 
     private static string WaveName(FleetSnapshot fleet, Fleet.Model.Cluster cluster)
     {

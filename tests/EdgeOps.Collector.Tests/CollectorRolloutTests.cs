@@ -81,7 +81,7 @@ public sealed class CollectorRolloutTests(PostgresServer postgres) : IDisposable
             Assert.Equal("open", first.Rollout!.Waves[0].Gate);
             Assert.Equal(Rev, Assert.Single(second.Halted));
             Assert.True(second.Rollout!.Halted);
-            Assert.Contains("more than maxFailures 0", second.Rollout.HaltReason, StringComparison.Ordinal);
+            Assert.Contains("more than maxFailures 0", (await bed.Client.GetRolloutAsync(Rev, CancellationToken.None)).HaltReason, StringComparison.Ordinal);
         }
 
         await using var restarted = await CollectorBed.StartAsync(_repo, database);

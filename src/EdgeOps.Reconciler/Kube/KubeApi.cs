@@ -17,6 +17,9 @@ public sealed record KubeApiOptions
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The clock retries wait on (tests move it by hand).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>
@@ -251,7 +254,7 @@ public sealed class KubeApi : IDisposable
 
             // The server's Retry-After wins over our own backoff (bounded, so a bad header cannot stall a pass).
             var wait = retryAfter is { } ra ? Min(ra, TimeSpan.FromSeconds(30)) : delay;
-            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait, _options.Clock, cancellationToken).ConfigureAwait(false);
             delay = Min(delay * 2, _options.MaxBackoff);
         }
     }

@@ -45,6 +45,9 @@ public sealed class PassContext(ReconcilerServices services, ReconcilerState sta
     /// <summary>Why the cluster keeps its applied revision although a newer one exists (a wave, batch or window not open yet), and until when.</summary>
     public (string Reason, DateTimeOffset? Until)? Hold { get; set; }
 
+    /// <summary>Why the rollout made this pass take another revision than the head (an older one its wave may take, or a rollback out of a halt).</summary>
+    public string? RolloutNote { get; set; }
+
     /// <summary>True when this pass takes the cluster back out of a halted rollout.</summary>
     public bool RollingBack { get; set; }
 

@@ -190,7 +190,7 @@ public sealed class Reconciler
         {
             Cluster = Options.Cluster,
             Applied = result.AppliedRevision,
-            Attempted = result.AttemptedRevision,
+            Attempted = result.AttemptedRevision == result.AppliedRevision ? null : result.AttemptedRevision, // left out when it is the applied one
             Outcome = result.Outcome.ToString(),
             Message = result.Message.Length > 240 ? result.Message[..240] : result.Message,
             Healthy = result.Succeeded && result.Report.FailedObjects.IsEmpty && result.AppliedRevision is not null,

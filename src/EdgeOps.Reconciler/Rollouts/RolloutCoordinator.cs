@@ -72,7 +72,7 @@ public sealed class RolloutCoordinator(ReconcilerServices services)
             if (revision != pass.Target)
             {
                 // An older revision that has passed this cluster's previous wave: take it instead of the head.
-                pass.Note = $"head {PassContext.Short(pass.Target)} waits ({firstDecision.Reason}); taking {PassContext.Short(revision)}, which this wave may take";
+                pass.Note = pass.RolloutNote = $"head {PassContext.Short(pass.Target)} waits ({firstDecision.Reason}); taking {PassContext.Short(revision)}, which this wave may take";
                 pass.Render.Dispose();
                 pass.Render = services.Renderer.Render(revision);
                 pass.Target = revision;
@@ -104,7 +104,7 @@ public sealed class RolloutCoordinator(ReconcilerServices services)
         pass.Render = services.Renderer.Render(previous);
         pass.Target = previous;
         pass.RollingBack = true;
-        pass.Note = $"the rollout of {PassContext.Short(applied)} is halted; rolling back to {PassContext.Short(previous)}";
+        pass.Note = pass.RolloutNote = $"the rollout of {PassContext.Short(applied)} is halted; rolling back to {PassContext.Short(previous)}";
         return pass.Render.Errors.Count > 0 ? Pipeline.Steps.RenderStep.Invalid(pass, pass.Render.Errors) : StepResult.Next;
     }
 
@@ -212,9 +212,11 @@ public sealed class RolloutCoordinator(ReconcilerServices services)
         Until = decision.Until,
     };
 
-    /// <summary>The rollout that governs a change: a changed workload's own (the first by name that has one), else the fleet's default.</summary>
+    /// <summary>The rollout that governs a change: a changed workload's or UpgradePlan's own (the first by name that has one), else the fleet's default.</summary>
     internal static RolloutSpec SpecFor(FleetModel fleet, IReadOnlyCollection<string> changed) =>
-        fleet.Workloads.Where(w => changed.Contains(w.Name) && w.Rollout is not null).OrderBy(w => w.Name, StringComparer.Ordinal).Select(w => w.Rollout).FirstOrDefault()
+        fleet.Workloads.Where(w => changed.Contains(w.Name) && w.Rollout is not null).OrderBy(w => w.Name, StringComparer.Ordinal).Select(w => w.Rollout)
+            .Concat(fleet.UpgradePlans.Where(p => changed.Contains("UpgradePlan/" + p.Name) && p.Rollout is not null).OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => p.Rollout))
+            .FirstOrDefault()
             ?? fleet.Settings.Defaults.Rollout;
 
     /// <summary>The owners (workloads, device configs) whose rendered objects differ between two renders of this cluster, and changed upgrade plans.</summary>

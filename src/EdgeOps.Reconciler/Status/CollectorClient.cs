@@ -40,12 +40,12 @@ public sealed class CollectorClient : IDisposable
     /// <summary>Sends one signed report; the receipt says which named revisions are halted and carries the gates of its rollout.</summary>
     public async Task<ReportReceipt> SendReportAsync(string body, string armoredSignature, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/reports")
-        {
-            Content = new StringContent(body, Encoding.UTF8, "application/json"),
-        };
+        // Every byte counts on a metered link: no charset parameter (JSON is UTF-8), and 204 for "nothing to say".
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/reports") { Content = content };
         request.Headers.TryAddWithoutValidation(SignatureHeader, CompactSignature(armoredSignature));
-        return await SendAsync(request, CollectorJson.Default.ReportReceipt, cancellationToken).ConfigureAwait(false);
+        return await SendAsync(request, CollectorJson.Default.ReportReceipt, cancellationToken, empty: new ReportReceipt([])).ConfigureAwait(false);
     }
 
     public async Task<List<ClusterRow>> GetClustersAsync(string? query, CancellationToken cancellationToken)
@@ -90,7 +90,8 @@ public sealed class CollectorClient : IDisposable
     /// <summary>The header's base64 line back in its armor, as <see cref="Trust.Ssh.SshSignature.Parse"/> reads it.</summary>
     public static string ArmoredSignature(string compact) => $"-----BEGIN SSH SIGNATURE-----\n{compact.Trim()}\n-----END SSH SIGNATURE-----\n";
 
-    private async Task<T> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(HttpRequestMessage request, JsonTypeInfo<T> type, CancellationToken cancellationToken, T? empty = null)
+        where T : class
     {
         if (_token is not null)
         {
@@ -122,6 +123,11 @@ public sealed class CollectorClient : IDisposable
             if (!response.IsSuccessStatusCode)
             {
                 throw new CollectorRejectedException(response.StatusCode, $"collector refused {request.Method} {request.RequestUri}: {(int)response.StatusCode} {Problem(text)}");
+            }
+
+            if (response.StatusCode == HttpStatusCode.NoContent && empty is not null)
+            {
+                return empty;
             }
 
             try

@@ -48,6 +48,7 @@ public sealed record AgentReport
 
     public string? Applied { get; init; }
 
+    /// <summary>The revision the last pass tried, when it is not the applied one (left out otherwise, to save bytes).</summary>
     public string? Attempted { get; init; }
 
     public required string Outcome { get; init; }

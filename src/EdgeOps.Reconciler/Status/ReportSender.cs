@@ -38,6 +38,9 @@ public sealed record ReportingState
 
     public string? LastError { get; init; }
 
+    /// <summary>Why the collector last refused a report for good (kept after later reports go through).</summary>
+    public string? LastRefused { get; init; }
+
     /// <summary>Reports dropped from a full outbox since the collector was last reached.</summary>
     public int Dropped { get; init; }
 
@@ -149,7 +152,7 @@ public sealed class ReportSender : IDisposable
             {
                 // Refused for good (a replay after a restore, a key the fleet no longer lists): keep the rest moving.
                 File.Delete(path);
-                state = state with { UnreachableSince = null, LastError = ex.Message };
+                state = state with { UnreachableSince = null, LastError = ex.Message, LastRefused = ex.Message };
             }
             catch (CollectorUnavailableException ex)
             {

@@ -171,10 +171,11 @@ public sealed class SwitchOverRunner(ReconcilerServices services)
 
     private async Task<bool> WaitPreInitializedAsync(string ns, string slot, Fleet.Model.PreInitializedCondition condition, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = Stopwatch.StartNew();
+        var clock = services.Options.Clock;
+        var started = clock.GetTimestamp();
         var pods = (await services.Api.ResolveAsync("v1", "Pod", cancellationToken).ConfigureAwait(false))!;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        while (deadline.Elapsed < timeout)
+        while (clock.GetElapsedTime(started) < timeout)
         {
             var found = await services.Api.ListAsync(pods, ns, $"{BlueGreenPlanner.SlotLabel}={slot}", cancellationToken).ConfigureAwait(false);
             var live = found.Where(p => p["metadata"]?["deletionTimestamp"] is null).ToList();
@@ -183,7 +184,7 @@ public sealed class SwitchOverRunner(ReconcilerServices services)
                 return true;
             }
 
-            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Poll, clock, cancellationToken).ConfigureAwait(false);
         }
 
         return false;
@@ -233,16 +234,17 @@ public sealed class SwitchOverRunner(ReconcilerServices services)
 
     private async Task<bool> WaitPodsGoneAsync(string ns, string slot, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = Stopwatch.StartNew();
+        var clock = services.Options.Clock;
+        var started = clock.GetTimestamp();
         var pods = (await services.Api.ResolveAsync("v1", "Pod", cancellationToken).ConfigureAwait(false))!;
-        while (deadline.Elapsed < timeout)
+        while (clock.GetElapsedTime(started) < timeout)
         {
             if ((await services.Api.ListAsync(pods, ns, $"{BlueGreenPlanner.SlotLabel}={slot}", cancellationToken).ConfigureAwait(false)).Count == 0)
             {
                 return true;
             }
 
-            await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Poll, clock, cancellationToken).ConfigureAwait(false);
         }
 
         return false;

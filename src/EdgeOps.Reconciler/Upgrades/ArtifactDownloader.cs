@@ -34,6 +34,9 @@ public sealed record DownloaderOptions
 
     /// <summary>Called with the bytes on disk as they grow (progress, crash tests).</summary>
     public Action<long>? Progress { get; init; }
+
+    /// <summary>The clock retry backoff waits on.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>
@@ -83,7 +86,7 @@ public sealed class ArtifactDownloader(HttpClient http, string directory, Downlo
             catch (Exception ex) when (Transient(ex, cancellationToken) && attempt < request.Retries)
             {
                 var wait = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, _options.Backoff.Ticks << Math.Min(attempt, 20)));
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(wait, _options.Clock, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (Transient(ex, cancellationToken))
             {

@@ -68,6 +68,7 @@ public sealed class UpgradeRunner : IDisposable
         var progress = Options.Download.Progress;
         _downloader = new ArtifactDownloader(_http, ArtifactDirectory, Options.Download with
         {
+            Clock = services.Options.Clock,
             Progress = bytes =>
             {
                 progress?.Invoke(bytes);

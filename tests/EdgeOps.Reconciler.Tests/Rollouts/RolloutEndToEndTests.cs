@@ -45,7 +45,7 @@ public sealed class RolloutEndToEndTests(KubeServerFixture fixture) : IDisposabl
         return _repo.Commit(message);
     }
 
-    private (EdgeOps.Reconciler.Pipeline.Reconciler Agent, string State) Agent(KubeApi api, string cluster, Uri collector, string key)
+    private (EdgeOps.Reconciler.Pipeline.Reconciler Agent, string State) Agent(KubeApi api, string cluster, Uri collector, string key, TimeProvider? clock = null)
     {
         var state = Path.Combine(_root, cluster);
         Directory.CreateDirectory(state);
@@ -59,7 +59,8 @@ public sealed class RolloutEndToEndTests(KubeServerFixture fixture) : IDisposabl
             HealthTimeout = TimeSpan.FromSeconds(4),
             ReportSigner = Trust.Ssh.SshSigner.FromOpenSsh(File.ReadAllText(key)),
             // Every pass reports (passes here follow each other within seconds), so every receipt is fresh.
-            Collector = new CollectorOptions { Url = collector, Heartbeat = TimeSpan.Zero },
+            Collector = new CollectorOptions { Url = collector, Heartbeat = TimeSpan.Zero, Timeout = TimeSpan.FromSeconds(3) },
+            Clock = clock ?? TimeProvider.System,
         }, api);
         return (agent, state);
     }
@@ -169,5 +170,103 @@ public sealed class RolloutEndToEndTests(KubeServerFixture fixture) : IDisposabl
         Assert.Contains("halted; rolling back", rollsBack.Message, StringComparison.Ordinal);
         Assert.Equal((PassOutcome.Waiting, v1), (staysBack.Outcome, staysBack.AppliedRevision));
         Assert.Equal("v1", await VersionAsync(api, "c2"));
+    }
+
+    /// <summary>A fleet of a canary and a second wave (<paramref name="secondWave"/> adds fields to it); returns the clusters' report keys.</summary>
+    private Dictionary<string, string> TwoWaveFleet(string secondWave = "")
+    {
+        _repo.Write("fleet.yaml", $$$"""
+            apiVersion: edgeops.io/v1alpha1
+            kind: Fleet
+            metadata: {name: orchard}
+            spec:
+              defaults:
+                rollout:
+                  waves:
+                    - name: canary
+                      clusterSelector: {matchLabels: {ring: canary}}
+                    - name: second
+                      clusterSelector: {matchLabels: {ring: two}}{{{secondWave}}}
+
+            """);
+        var keys = new Dictionary<string, string>();
+        foreach (var (cluster, ring) in new[] { ("c1", "canary"), ("c2", "two") })
+        {
+            keys[cluster] = SshSigning.NewKey(_root, cluster + "-report");
+            _repo.Cluster(cluster, $"ring: {ring}", $"reportKey: \"{SshSigning.PublicKey(keys[cluster])}\"");
+        }
+
+        return keys;
+    }
+
+    [Fact]
+    public async Task CollectorUnreachable_TheFirstWaveProceeds_LaterWavesHold_AndSaySo()
+    {
+        var keys = TwoWaveFleet();
+        var v1 = CommitApp("v1", broken: false, "v1");
+        var nowhere = new Uri("http://127.0.0.1:9/"); // nothing listens on the discard port
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var c1 = Agent(api, "c1", nowhere, keys["c1"]).Agent;
+        var c2 = Agent(api, "c2", nowhere, keys["c2"]).Agent;
+        await c1.RunOnceAsync(CancellationToken.None);
+        await c2.RunOnceAsync(CancellationToken.None);
+        var v2 = CommitApp("v2", broken: false, "v2");
+
+        var canary = await c1.RunOnceAsync(CancellationToken.None);
+        var second = await c2.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal((PassOutcome.Applied, v2), (canary.Outcome, canary.AppliedRevision));
+        Assert.Equal((PassOutcome.Waiting, v1), (second.Outcome, second.AppliedRevision));
+        Assert.Contains("the collector is unreachable, so later waves hold", second.Message, StringComparison.Ordinal);
+        Assert.Equal("v1", await VersionAsync(api, "c2"));
+        Assert.True(second.Succeeded, "waiting is not a failure: no error backoff");
+    }
+
+    [Fact]
+    public async Task TimeGatedWave_OpensItsPauseAfterTheCommit_WithoutTheCollector()
+    {
+        var keys = TwoWaveFleet("\n          gate: time\n          pause: 1h");
+        CommitApp("v1", broken: false, "v1");
+        var nowhere = new Uri("http://127.0.0.1:9/");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var (c2, _) = Agent(api, "c2", nowhere, keys["c2"], clock);
+        await c2.RunOnceAsync(CancellationToken.None);
+        var v2 = CommitApp("v2", broken: false, "v2");
+
+        var early = await c2.RunOnceAsync(CancellationToken.None);
+        clock.Advance(TimeSpan.FromMinutes(61));
+        var later = await c2.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(PassOutcome.Waiting, early.Outcome);
+        Assert.Contains("opens by time", early.Message, StringComparison.Ordinal);
+        Assert.InRange(early.RequeueAfter!.Value, TimeSpan.FromMinutes(55), TimeSpan.FromMinutes(61));
+        Assert.Equal((PassOutcome.Applied, v2), (later.Outcome, later.AppliedRevision));
+    }
+
+    [Fact]
+    public async Task LaterWave_SkipsStraightToTheNewestRevisionThatPassedTheWaveBeforeIt()
+    {
+        var keys = TwoWaveFleet();
+        CommitApp("v1", broken: false, "v1");
+        await using var collector = await CollectorBed.StartAsync(_repo);
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var c1 = Agent(api, "c1", collector.Url, keys["c1"]).Agent;
+        var c2 = Agent(api, "c2", collector.Url, keys["c2"]).Agent;
+        await c1.RunOnceAsync(CancellationToken.None);
+        await c2.RunOnceAsync(CancellationToken.None);
+        var v2 = CommitApp("v2", broken: false, "v2");
+        collector.Registry.Refresh();
+        Assert.Equal(v2, (await c1.RunOnceAsync(CancellationToken.None)).AppliedRevision); // the canary passes v2
+        var v3 = CommitApp("v3", broken: false, "v3, while v2 is still rolling out");
+        collector.Registry.Refresh();
+
+        var second = await c2.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal((PassOutcome.Applied, v2), (second.Outcome, second.AppliedRevision));
+        Assert.Contains($"taking {v2[..12]}", second.Message, StringComparison.Ordinal);
+        Assert.Equal("v2", await VersionAsync(api, "c2"));
+        var rollout = await collector.Client.GetRolloutAsync(v3, CancellationToken.None);
+        Assert.Equal(["open", "pending"], rollout.Waves.Select(w => w.Gate)); // v3 has its own rollout, at the canary
     }
 }

@@ -11,6 +11,6 @@ public sealed class CommitStep : IReconcileStep
         pass.Services.Transactions.Commit(pass, target);
         var signer = pass.Trust is { Signed: true } trust ? $"; {trust.Reason}" : string.Empty;
         var message = $"applied {PassContext.Short(target)}: {pass.Changes}{signer}";
-        return Task.FromResult(StepResult.Stop(PassOutcome.Applied, pass.RollingBack && pass.Note is { } note ? $"{note}; {message}" : message));
+        return Task.FromResult(StepResult.Stop(PassOutcome.Applied, pass.RolloutNote is { } note ? $"{note}; {message}" : message));
     }
 }
