@@ -210,8 +210,10 @@ internal static class CollectorBenchmark
             {
                 var report = Report(waiting ? "c00050" : "c00001", 0) with
                 {
-                    Rollout = waiting ? new RolloutPosition { Revision = "9fceb02d0ae598e95dc970b74767f19372d61af8", Wave = 1, WaveName = "main", WaveSize = 9_900, Batch = 3, BatchSize = 990, Verdict = "Wait", Reason = "wave 'main' waits for wave 'canary' to pass" } : null,
+                    // What a waiting agent sends: its place in the rollout, the reason in the message (not twice).
+                    Rollout = waiting ? new RolloutPosition { Revision = "9fceb02d0ae598e95dc970b74767f19372d61af8", Wave = 1, WaveName = "main", WaveSize = 9_900, Batch = 3, BatchSize = 990, Verdict = "Wait" } : null,
                     Outcome = waiting ? "Waiting" : "Unchanged",
+                    Message = waiting ? "revision 9fceb02d0ae5 waits: wave 'main' waits for wave 'canary' to pass; unchanged 4b825dc642cb: 31 objects in sync" : "unchanged 4b825dc642cb: 31 objects in sync",
                 };
                 sender.Enqueue(report, signer);
                 await sender.FlushAsync(CancellationToken.None);

@@ -69,7 +69,7 @@ internal static class StatusCommand
             r.Report?.Applied is { } applied ? applied[..Math.Min(12, applied.Length)] : "-",
             r.Report?.Outcome.ToLowerInvariant() ?? "silent",
             r.Silent ? "never" : (r.Stale ? "STALE " : string.Empty) + r.ReceivedAt!.Value.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
-            r.Report?.Rollout is { Verdict: "Wait" or "Halted" } position ? $"{position.Verdict.ToLowerInvariant()}: {position.Reason}" : r.Report?.Message ?? "no report",
+            r.Report?.Rollout is { Verdict: "Wait" or "Halted", Reason: { } reason } position ? $"{position.Verdict.ToLowerInvariant()}: {reason}" : r.Report?.Message ?? "no report",
         }).ToList();
         string[] header = ["CLUSTER", "WAVE", "REVISION", "OUTCOME", "REPORTED", "DETAIL"];
         var widths = header.Select((h, i) => Math.Max(h.Length, table.Count == 0 ? 0 : table.Max(r => r[i].Length))).ToArray();

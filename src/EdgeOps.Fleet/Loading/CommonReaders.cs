@@ -347,7 +347,7 @@ internal static class CommonReaders
             return null;
         }
 
-        reader.Error(node.Location, Codes.InvalidValue, $"{key} must be a count (e.g. 2) or a percent of the wave (e.g. \"10%\"), not {node.TypeName}");
+        reader.Error(node.Location, Codes.InvalidValue, $"{key} must be a count (e.g. 2) or a percent of the wave (e.g. \"10%\"), not a {node.TypeName}");
         return null;
     }
 }

@@ -194,7 +194,8 @@ public sealed class Reconciler
             Outcome = result.Outcome.ToString(),
             Message = result.Message.Length > 240 ? result.Message[..240] : result.Message,
             Healthy = result.Succeeded && result.Report.FailedObjects.IsEmpty && result.AppliedRevision is not null,
-            Rollout = pass.Rollout,
+            // The reason a cluster waits is in the message already: not sent twice.
+            Rollout = pass.Rollout is { Reason: { } why } position && result.Message.Contains(why, StringComparison.Ordinal) ? position with { Reason = null } : pass.Rollout,
             Window = cluster?.MaintenanceWindow is { } window ? (Fleet.Model.MaintenanceWindows.Evaluate(window, now).Open ? "open" : "closed") : null,
             Upgrade = pass.Upgrade is { } upgrade ? $"{upgrade.Plan} {upgrade.Phase}" : null,
             OfflineSince = pass.State.OfflineSince,

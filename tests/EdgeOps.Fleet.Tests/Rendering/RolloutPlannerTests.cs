@@ -117,4 +117,36 @@ public sealed class RolloutPlannerTests
             Assert.NotNull(decision.Until);
         }
     }
+
+    [Fact]
+    public void TimeGatedWave_OpensThePausesAfterTheCommit_WithoutAnyGateState()
+    {
+        var spec = new RolloutSpec(
+            [new RolloutWave("canary", Ring("canary"), null, null, default), new RolloutWave("fleet", Ring("main"), null, TimeSpan.FromHours(6), default, RolloutGateKind.Time),
+                new RolloutWave("lab", Ring("lab"), null, TimeSpan.FromHours(2), default, RolloutGateKind.Time)],
+            100, default);
+        var committed = Now.AddHours(-5);
+        var fleetPlace = RolloutPlanner.Place(spec, Fleet[5], Fleet, "rev");
+        var labPlace = RolloutPlanner.Place(spec, Fleet[^1], Fleet, "rev");
+
+        var early = RolloutPlanner.Decide(spec, fleetPlace, _ => null, null, Now, committed);
+        var open = RolloutPlanner.Decide(spec, fleetPlace, _ => null, null, Now.AddHours(1), committed);
+        var lab = RolloutPlanner.Decide(spec, labPlace, _ => null, null, Now.AddHours(1), committed);
+
+        Assert.Equal((RolloutVerdict.Wait, committed.AddHours(6)), (early.Verdict, early.Until));
+        Assert.Equal(RolloutVerdict.Proceed, open.Verdict);
+        Assert.Equal((RolloutVerdict.Wait, committed.AddHours(8)), (lab.Verdict, lab.Until)); // pauses add up
+    }
+
+    [Fact]
+    public void HealthGatedPause_CountsFromWhenThePreviousWavePassed()
+    {
+        var place = RolloutPlanner.Place(Spec, Fleet.First(c => c.Labels["ring"] == "main"), Fleet, "rev") with { Batch = 0 };
+        WaveGate? Gates(int wave) => wave == 0 ? new WaveGate(Now.AddDays(-3), 1, Passed: true, Halted: false, PassedAt: Now.AddHours(-1)) : null;
+
+        var soaking = RolloutPlanner.Decide(Spec, place, Gates, null, Now);
+
+        Assert.Equal((RolloutVerdict.Wait, Now.AddHours(23)), (soaking.Verdict, soaking.Until));
+        Assert.Contains("after wave 'canary' passed", soaking.Reason, StringComparison.Ordinal);
+    }
 }
