@@ -56,14 +56,8 @@ internal static class CollectorBenchmark
             await postgres.StartAsync();
             foreach (var (name, database) in new[] { ("SQLite", "sqlite:" + Path.Combine(root, "bench.db")), ("PostgreSQL", await postgres.NewDatabaseAsync()) })
             {
-                await using var store = ReportStore.Open(database);
-                await store.MigrateAsync(CancellationToken.None);
-                var registry = new FleetRegistry(new GitSourceOptions { Url = root, CacheDirectory = Path.Combine(root, "unused.git") });
-                registry.Use(snapshot);
-                await using var service = new CollectorService(new CollectorSettings(), store, registry);
-                var app = CollectorHost.Build(service, new IPEndPoint(IPAddress.Loopback, 0));
-                await app.StartAsync();
-                var url = CollectorHost.Address(app);
+                await using var collector = await RunningCollector.StartAsync(database, snapshot, root);
+                var url = collector.Url;
                 var ceiling = new List<double>();
                 var accepted = new List<double>();
                 for (var round = 0; round < rounds; round++)
@@ -77,9 +71,6 @@ internal static class CollectorBenchmark
                 {
                     await PageAsync(url, root, rounds);
                 }
-
-                await app.StopAsync();
-                await app.DisposeAsync();
             }
 
             await BytesPerDayAsync(root, signer);
@@ -190,15 +181,8 @@ internal static class CollectorBenchmark
     /// <summary>An agent's reporting for a simulated day at a 5-minute heartbeat, counted on the wire (HTTP/1.1, headers included).</summary>
     private static async Task BytesPerDayAsync(string root, SshSigner signer)
     {
-        var snapshot = Snapshot(100, signer.PublicKey);
-        await using var store = ReportStore.Open("sqlite:" + Path.Combine(root, "bytes.db"));
-        await store.MigrateAsync(CancellationToken.None);
-        var registry = new FleetRegistry(new GitSourceOptions { Url = root, CacheDirectory = Path.Combine(root, "unused.git") });
-        registry.Use(snapshot);
-        await using var service = new CollectorService(new CollectorSettings(), store, registry);
-        var app = CollectorHost.Build(service, new IPEndPoint(IPAddress.Loopback, 0));
-        await app.StartAsync();
-        var url = CollectorHost.Address(app);
+        await using var collector = await RunningCollector.StartAsync("sqlite:" + Path.Combine(root, "bytes.db"), Snapshot(100, signer.PublicKey), root);
+        var url = collector.Url;
 
         foreach (var (scenario, waiting) in new[] { ("steady (applied, healthy)", false), ("waiting in a later wave (gates in each receipt)", true) })
         {
@@ -223,14 +207,38 @@ internal static class CollectorBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"agent bytes per day, {scenario}: {(counter.Sent + counter.Received) / 1024.0:0.0} KB ({counter.Sent / 1024.0:0.0} KB sent, {counter.Received / 1024.0:0.0} KB received; 288 reports)"));
         }
 
-        await app.StopAsync();
-        await app.DisposeAsync();
     }
 
     private static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>A collector on a loopback port over <paramref name="database"/>, for a fleet given as a snapshot (no Git).</summary>
+    private sealed class RunningCollector(ReportStore store, CollectorService service, Microsoft.AspNetCore.Builder.WebApplication app) : IAsyncDisposable
+    {
+        public Uri Url { get; } = CollectorHost.Address(app);
+
+        public static async Task<RunningCollector> StartAsync(string database, FleetSnapshot snapshot, string root)
+        {
+            var store = ReportStore.Open(database);
+            await store.MigrateAsync(CancellationToken.None);
+            var registry = new FleetRegistry(new GitSourceOptions { Url = root, CacheDirectory = Path.Combine(root, "unused.git") });
+            registry.Use(snapshot);
+            var service = new CollectorService(new CollectorSettings(), store, registry);
+            var app = CollectorHost.Build(service, new IPEndPoint(IPAddress.Loopback, 0));
+            await app.StartAsync();
+            return new RunningCollector(store, service, app);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            await service.DisposeAsync();
+            await store.DisposeAsync();
+        }
     }
 
     private sealed class SteppedClock(DateTimeOffset start) : TimeProvider

@@ -18,7 +18,7 @@ public sealed class CollectorCommandTests : IDisposable
 
     public CollectorCommandTests()
     {
-        _repo.Write("fleet.yaml", "apiVersion: edgeops.io/v1alpha1\nkind: Fleet\nmetadata: {name: orchard}\nspec:\n  defaults:\n    rollout:\n      waves:\n        - name: canary\n          clusterSelector: {matchLabels: {ring: canary}}\n");
+        _repo.WaveFleet([("canary", "canary")]);
     }
 
     public void Dispose()

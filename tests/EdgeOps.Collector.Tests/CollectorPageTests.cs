@@ -26,21 +26,7 @@ public sealed partial class CollectorPageTests : IDisposable
     public async Task FleetPage_ShowsWhatTheApiLists_OnAMap_InATable_AndWaveByWave()
     {
         using var key = ReportKey.Create(_root, "fleet-key");
-        _repo.Write("fleet.yaml", """
-            apiVersion: edgeops.io/v1alpha1
-            kind: Fleet
-            metadata: {name: orchard}
-            spec:
-              defaults:
-                rollout:
-                  maxFailures: 5
-                  waves:
-                    - name: canary
-                      clusterSelector: {matchLabels: {ring: canary}}
-                    - name: main
-                      clusterSelector: {matchLabels: {ring: main}}
-
-            """);
+        _repo.WaveFleet([("canary", "canary"), ("main", "main")], rollout: "maxFailures: 5");
         var clusters = new StringBuilder();
         for (var i = 0; i < 40; i++)
         {

@@ -22,20 +22,7 @@ public sealed class CollectorReportTests(PostgresServer postgres) : IAsyncLifeti
     {
         _robot = ReportKey.Create(_keys, "robot-1");
         _stranger = ReportKey.Create(_keys, "stranger");
-        _repo.Write("fleet.yaml", """
-            apiVersion: edgeops.io/v1alpha1
-            kind: Fleet
-            metadata: {name: orchard}
-            spec:
-              defaults:
-                rollout:
-                  waves:
-                    - name: canary
-                      clusterSelector: {matchLabels: {ring: canary}}
-                    - name: main
-                      clusterSelector: {matchLabels: {ring: main}}
-
-            """);
+        _repo.WaveFleet([("canary", "canary"), ("main", "main")]);
         _repo.Cluster("robot-1", "ring: canary\ncountry: ES", $"reportKey: \"{_robot.PublicLine}\"");
         _repo.Cluster("robot-2", "ring: main\ncountry: IT", $"reportKey: \"{_stranger.PublicLine}\"");
         _repo.Cluster("gateway-1", "ring: main\ncountry: ES");

@@ -27,20 +27,7 @@ public sealed class CollectorRolloutTests(PostgresServer postgres) : IDisposable
     /// <summary>A fleet with a canary wave and a main wave; every cluster reports with <paramref name="key"/>.</summary>
     private void WriteFleet(ReportKey key, int canaries, int mains)
     {
-        _repo.Write("fleet.yaml", """
-            apiVersion: edgeops.io/v1alpha1
-            kind: Fleet
-            metadata: {name: orchard}
-            spec:
-              defaults:
-                rollout:
-                  waves:
-                    - name: canary
-                      clusterSelector: {matchLabels: {ring: canary}}
-                    - name: main
-                      clusterSelector: {matchLabels: {ring: main}}
-
-            """);
+        _repo.WaveFleet([("canary", "canary"), ("main", "main")]);
         var clusters = new StringBuilder();
         foreach (var (name, ring) in Enumerable.Range(1, canaries).Select(i => ($"canary-{i}", "canary")).Concat(Enumerable.Range(1, mains).Select(i => ($"main-{i}", "main"))))
         {
@@ -146,5 +133,27 @@ public sealed class CollectorRolloutTests(PostgresServer postgres) : IDisposable
         Assert.Equal(10_000, rows.Count(r => !r.Silent && r.Report!.Applied == Rev));
         Assert.Equal(["passed", "passed"], rollout.Waves.Select(w => w.Gate));
         Assert.Equal([100, 9_900], rollout.Waves.Select(w => w.Healthy));
+    }
+
+    [Fact]
+    public async Task TwoReplicasOnOnePostgreSQL_SeeEachOthersReports_AndHalts()
+    {
+        using var key = ReportKey.Create(_keys, "fleet-key");
+        WriteFleet(key, canaries: 1, mains: 1);
+        var database = await postgres.NewDatabaseAsync();
+        var settings = new CollectorSettings { CacheFor = TimeSpan.Zero };
+        await using var first = await CollectorBed.StartAsync(_repo, database, settings: settings);
+        await using var second = await CollectorBed.StartAsync(_repo, database, settings: settings);
+        var (body, signature) = key.Sign(Report("canary-1", 1, Rev, "Applied"));
+
+        await first.Client.SendReportAsync(body, signature, CancellationToken.None);
+        var replay = await second.PostAsync(body, signature);
+        var seen = await second.Client.GetClustersAsync("wave=canary", CancellationToken.None);
+        await second.Client.HaltAsync(Rev, "from the other replica", CancellationToken.None);
+        var halted = await first.Client.GetRolloutAsync(Rev, CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.Conflict, replay.StatusCode); // the replay check is the database's, not a replica's
+        Assert.Equal(Rev, Assert.Single(seen).Report!.Applied);
+        Assert.Equal((true, "from the other replica"), (halted.Halted, halted.HaltReason));
     }
 }

@@ -75,6 +75,33 @@ internal sealed class TempFleet : IDisposable
         return Write($"clusters/{name}.yaml", text);
     }
 
+    /// <summary>
+    /// fleet.yaml for a fleet named orchard whose default rollout has one wave per (name, ring), each selecting the
+    /// clusters labelled <c>ring: RING</c>; <paramref name="rollout"/> adds rollout fields (one per line) and
+    /// <paramref name="lastWave"/> fields of the last wave.
+    /// </summary>
+    public TempFleet WaveFleet((string Wave, string Ring)[] waves, string rollout = "", string lastWave = "")
+    {
+        var text = new StringBuilder("apiVersion: edgeops.io/v1alpha1\nkind: Fleet\nmetadata: {name: orchard}\nspec:\n  defaults:\n    rollout:\n");
+        foreach (var line in rollout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            text.Append("      ").Append(line).Append('\n');
+        }
+
+        text.Append("      waves:\n");
+        foreach (var (wave, ring) in waves)
+        {
+            text.Append($"        - name: {wave}\n          clusterSelector: {{matchLabels: {{ring: {ring}}}}}\n");
+        }
+
+        foreach (var line in lastWave.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            text.Append("          ").Append(line).Append('\n');
+        }
+
+        return Write("fleet.yaml", text.ToString());
+    }
+
     /// <summary>A workload with one ConfigMap manifest; <paramref name="spec"/> adds spec fields.</summary>
     public TempFleet Workload(string name, string spec = "", string? manifest = null)
     {

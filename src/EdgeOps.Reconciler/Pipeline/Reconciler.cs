@@ -241,6 +241,20 @@ public sealed class Reconciler
             switchOvers: [.. _services.SwitchOver.Store.Records.Values.Select(SwitchOverStatus.From)],
             location: Options.Location.Source == Location.LocationSourceKind.None ? null : _services.Location.Status(Options.Location.Precision),
             drift: changes?.Changes.Where(c => c.Action == ChangeAction.Configured && c.Reason?.StartsWith(ApplyEngine.DriftReason, StringComparison.Ordinal) == true).Select(c => $"{c.Id}: {c.Reason}").ToList() ?? []);
+        if (_services.Reports is { } reports)
+        {
+            var sent = reports.State;
+            report = report with
+            {
+                Rollout = pass.Rollout,
+                Collector = new CollectorReporting(reports.Client.BaseAddress.AbsoluteUri, sent.UnreachableSince, reports.Pending, sent.Dropped, sent.LastError, sent.LastRefused),
+            };
+        }
+        else if (pass.Rollout is not null)
+        {
+            report = report with { Rollout = pass.Rollout };
+        }
+
         var requeue = result.Kind == StepKind.RequeueAfter ? result.After : (TimeSpan?)null;
         var passResult = new PassResult(outcome, state.AppliedRevision, report.LastAttemptedRevision, result.Message, report, requeue);
 

@@ -13,6 +13,9 @@ public sealed record StatusCondition(string Type, string Status, string Reason, 
 
 public sealed record FailedObject(string Object, string Reason, string? Location);
 
+/// <summary>How reporting to the fleet's collector goes.</summary>
+public sealed record CollectorReporting(string Url, DateTimeOffset? UnreachableSince, int Pending, int Dropped, string? LastError, string? LastRefused);
+
 /// <summary>One BlueGreen workload in a status report.</summary>
 public sealed record SwitchOverStatus(string Workload, string Active, string Serving, string? SwitchingTo, string? Step, double? LastSwitchSeconds, double? LastHandoffGapSeconds)
 {
@@ -68,6 +71,12 @@ public sealed record StatusReport
 
     /// <summary>The live position (rounded), its source and fix, and the placements decided from it.</summary>
     public Location.LocationStatus? Location { get; init; }
+
+    /// <summary>Where this cluster stands in the rollout of the revision it was offered (wave, batch, verdict, reason, until).</summary>
+    public RolloutPosition? Rollout { get; init; }
+
+    /// <summary>Reporting to the collector, as of the last send: reachable or since when not, reports waiting, the last refusal.</summary>
+    public CollectorReporting? Collector { get; init; }
 
     /// <summary>BlueGreen workloads: the active and serving slot, a switch under way, and the last switch's timings.</summary>
     public ImmutableArray<SwitchOverStatus> SwitchOvers { get; init; } = [];

@@ -81,29 +81,8 @@ public sealed class RolloutEndToEndTests(KubeServerFixture fixture) : IDisposabl
     [Fact]
     public async Task BrokenCanary_ClosesTheGate_ThenAGoodCommitFlowsThroughTheWavesInOrder()
     {
-        var keys = new Dictionary<string, string>();
-        _repo.Write("fleet.yaml", """
-            apiVersion: edgeops.io/v1alpha1
-            kind: Fleet
-            metadata: {name: orchard}
-            spec:
-              defaults:
-                rollout:
-                  maxFailures: 0
-                  waves:
-                    - name: canary
-                      clusterSelector: {matchLabels: {ring: canary}}
-                    - name: second
-                      clusterSelector: {matchLabels: {ring: two}}
-                    - name: third
-                      clusterSelector: {matchLabels: {ring: three}}
-
-            """);
-        foreach (var (cluster, ring) in new[] { ("c1", "canary"), ("c2", "two"), ("c3", "three") })
-        {
-            keys[cluster] = SshSigning.NewKey(_root, cluster + "-report");
-            _repo.Cluster(cluster, $"ring: {ring}", $"reportKey: \"{SshSigning.PublicKey(keys[cluster])}\"");
-        }
+        _repo.WaveFleet([("canary", "canary"), ("second", "two"), ("third", "three")], rollout: "maxFailures: 0");
+        var keys = Clusters(("c1", "canary"), ("c2", "two"), ("c3", "three"));
 
         var v1 = CommitApp("v1", broken: false, "v1 everywhere");
         await using var collector = await CollectorBed.StartAsync(_repo);
@@ -172,25 +151,18 @@ public sealed class RolloutEndToEndTests(KubeServerFixture fixture) : IDisposabl
         Assert.Equal("v1", await VersionAsync(api, "c2"));
     }
 
-    /// <summary>A fleet of a canary and a second wave (<paramref name="secondWave"/> adds fields to it); returns the clusters' report keys.</summary>
+    /// <summary>A fleet of a canary and a second wave (<paramref name="secondWave"/> adds fields to it, one per line); returns the clusters' report keys.</summary>
     private Dictionary<string, string> TwoWaveFleet(string secondWave = "")
     {
-        _repo.Write("fleet.yaml", $$$"""
-            apiVersion: edgeops.io/v1alpha1
-            kind: Fleet
-            metadata: {name: orchard}
-            spec:
-              defaults:
-                rollout:
-                  waves:
-                    - name: canary
-                      clusterSelector: {matchLabels: {ring: canary}}
-                    - name: second
-                      clusterSelector: {matchLabels: {ring: two}}{{{secondWave}}}
+        _repo.WaveFleet([("canary", "canary"), ("second", "two")], lastWave: secondWave);
+        return Clusters(("c1", "canary"), ("c2", "two"));
+    }
 
-            """);
+    /// <summary>Clusters in the given rings, each with a report key of its own (ssh-keygen); returns the keys' paths.</summary>
+    private Dictionary<string, string> Clusters(params (string Cluster, string Ring)[] clusters)
+    {
         var keys = new Dictionary<string, string>();
-        foreach (var (cluster, ring) in new[] { ("c1", "canary"), ("c2", "two") })
+        foreach (var (cluster, ring) in clusters)
         {
             keys[cluster] = SshSigning.NewKey(_root, cluster + "-report");
             _repo.Cluster(cluster, $"ring: {ring}", $"reportKey: \"{SshSigning.PublicKey(keys[cluster])}\"");
@@ -225,7 +197,7 @@ public sealed class RolloutEndToEndTests(KubeServerFixture fixture) : IDisposabl
     [Fact]
     public async Task TimeGatedWave_OpensItsPauseAfterTheCommit_WithoutTheCollector()
     {
-        var keys = TwoWaveFleet("\n          gate: time\n          pause: 1h");
+        var keys = TwoWaveFleet("gate: time\npause: 1h");
         CommitApp("v1", broken: false, "v1");
         var nowhere = new Uri("http://127.0.0.1:9/");
         using var api = new KubeApi(fixture.Server.Configuration);
