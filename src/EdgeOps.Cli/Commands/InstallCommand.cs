@@ -27,9 +27,10 @@ internal static class InstallCommand
         var interval = new Option<string>("--interval") { Description = "Time between passes", DefaultValueFactory = _ => "5m" };
         var export = new Option<bool>("--export") { Description = "Print the manifests (required: apply them with kubectl apply -f -)" };
         var hostUpgrades = new Option<bool>("--host-upgrades") { Description = "Let the agent carry out OS UpgradePlans through the host's RAUC: mounts the host's system D-Bus and keeps its state on the host (see docs/upgrades.md for the privileges this takes)" };
+        var collector = new Option<string?>("--collector") { Description = "The fleet's collector: the agent sends it signed status reports and takes rollout gates from it; the report key comes from the Secret edgeops-report-key (key: key), created beside these manifests" };
         var command = new Command("install", "Print the manifests that install the agent in a cluster")
         {
-            cluster, repo, branch, signers, image, ns, interval, export, hostUpgrades,
+            cluster, repo, branch, signers, image, ns, interval, export, hostUpgrades, collector,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,7 +58,12 @@ internal static class InstallCommand
                 signersText = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
             }
 
-            var manifests = Manifests(new InstallSettings(name, parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(image)!, parse.GetValue(ns)!, every, signersText, parse.GetValue(hostUpgrades)));
+            if (parse.GetValue(collector) is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+            {
+                throw new FleetSourceException($"--collector must be an http(s) URL; found '{url}'");
+            }
+
+            var manifests = Manifests(new InstallSettings(name, parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(image)!, parse.GetValue(ns)!, every, signersText, parse.GetValue(hostUpgrades), parse.GetValue(collector)));
             await context.Out.WriteAsync(manifests).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -72,7 +78,7 @@ internal static class InstallCommand
         return at > 0 && digest.Length == 64 && digest.All(char.IsAsciiHexDigitLower);
     }
 
-    internal sealed record InstallSettings(string Cluster, string Repo, string? Branch, string Image, string Namespace, TimeSpan Interval, string? AllowedSigners, bool HostUpgrades = false);
+    internal sealed record InstallSettings(string Cluster, string Repo, string? Branch, string Image, string Namespace, TimeSpan Interval, string? AllowedSigners, bool HostUpgrades = false, string? Collector = null);
 
     internal static string Manifests(InstallSettings s)
     {
@@ -232,6 +238,12 @@ internal static class InstallCommand
             args.Add("--slot-backend=rauc");
         }
 
+        if (s.Collector is { } collector)
+        {
+            args.Add($"--collector={collector}");
+            args.Add("--report-key=/etc/edgeops/report/key");
+        }
+
         // D-Bus authenticates callers by uid: RAUC's and logind's policies (Reboot) admit root; the bundle is
         // opened by RAUC on the host, so the state folder is the host's own /var/lib/edgeops.
         var runAs = s.HostUpgrades
@@ -326,6 +338,11 @@ internal static class InstallCommand
             text.Append("            - name: system-bus\n              mountPath: /run/dbus/system_bus_socket\n");
         }
 
+        if (s.Collector is not null)
+        {
+            text.Append("            - name: report-key\n              mountPath: /etc/edgeops/report\n              readOnly: true\n");
+        }
+
         text.Append(s.HostUpgrades
             ? """
                   volumes:
@@ -358,6 +375,13 @@ internal static class InstallCommand
         if (s.AllowedSigners is not null)
         {
             text.Append("        - name: allowed-signers\n          secret:\n            secretName: edgeops-allowed-signers\n");
+        }
+
+        if (s.Collector is not null)
+        {
+            // The cluster's private report key never passes through these manifests or the fleet repo: the
+            // operator creates the Secret (kubectl -n NS create secret generic edgeops-report-key --from-file=key=…).
+            text.Append("        - name: report-key\n          secret:\n            secretName: edgeops-report-key\n            defaultMode: 0440\n");
         }
 
         return text.ToString();

@@ -46,6 +46,36 @@ public sealed class DeployManifestTests
     }
 
     [Fact]
+    public async Task InstallWithACollector_PassesItAndTheReportKeyFromASecret_ThatItNeverPrints()
+    {
+        var image = "ghcr.io/edgeops/edgeops@sha256:" + new string('a', 64);
+
+        var result = await CliRunner.RunAsync("install", "--cluster", "robot-es-0001", "--repo", "https://git.example.com/fleet.git", "--image", image, "--export", "--collector", "https://collector.example:8443");
+        var refused = await CliRunner.RunAsync("install", "--cluster", "robot-es-0001", "--repo", "https://git.example.com/fleet.git", "--image", image, "--export", "--collector", "collector.example");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("- \"--collector=https://collector.example:8443\"", result.Out, StringComparison.Ordinal);
+        Assert.Contains("- \"--report-key=/etc/edgeops/report/key\"", result.Out, StringComparison.Ordinal);
+        Assert.Contains("- name: report-key\n              mountPath: /etc/edgeops/report\n              readOnly: true", result.Out, StringComparison.Ordinal);
+        Assert.Contains("secretName: edgeops-report-key\n            defaultMode: 0440", result.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", result.Out, StringComparison.Ordinal);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--collector must be an http(s) URL", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CollectorSystemdUnit_StartsTheCollectorWithOptionsItHas()
+    {
+        var unit = File.ReadAllLines(Path.Combine(RepoPaths.Root, "deploy", "systemd", "edgeops-collector.service"));
+        var exec = unit.Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
+        var help = await CliRunner.RunAsync("collector", "--help");
+
+        var options = exec.Split(' ').Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToList();
+        Assert.Contains("--fleet", options);
+        Assert.All(options, option => Assert.Contains(option, help.Out, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SystemdUnit_StartsReconcileWithOptionsItHas()
     {
         var unit = File.ReadAllLines(Path.Combine(RepoPaths.Root, "deploy", "systemd", "edgeops-agent.service"));
