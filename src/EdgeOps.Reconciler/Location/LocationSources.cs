@@ -132,7 +132,7 @@ public sealed class GpsdWatcher : IAsyncDisposable
             }
 
             _observe(new LocationSample(null, _clock.GetUtcNow(), $"gpsd {_host}:{_port} (not connected)"));
-            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(backoff, _clock, cancellationToken).ConfigureAwait(false);
             backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, backoff.Ticks * 2));
         }
     }

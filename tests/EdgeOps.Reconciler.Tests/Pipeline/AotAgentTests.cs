@@ -102,6 +102,33 @@ public sealed partial class AotAgentTests(KubeServerFixture fixture) : IDisposab
         Assert.Equal(nameof(PassOutcome.Unchanged), StatusReport.Read(Path.Combine(_state, "status.json"))!.Outcome);
     }
 
+    [Theory]
+    [MemberData(nameof(NativeAgents))]
+    public async Task OnePass_SendsASignedReportTheCollectorAccepts(Agent agent)
+    {
+        var key = SshSigning.NewKey(Path.GetTempPath(), "aot-report-" + _suffix);
+        try
+        {
+            _repo.Cluster("edge-1", "tier: far", $"reportKey: \"{SshSigning.PublicKey(key)}\"");
+            _repo.Workload("app", manifest: $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: reported, namespace: aot-{_suffix}}}\n");
+            var revision = _repo.Commit("one ConfigMap, reported");
+            await using var collector = await EdgeOps.Collector.Tests.Infrastructure.CollectorBed.StartAsync(_repo);
+
+            var pass = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix, null, 0,
+                "--collector", collector.Url.AbsoluteUri, "--report-key", key);
+
+            Assert.True(pass.ExitCode == 0, pass.Output + pass.Error);
+            var row = Assert.Single(await collector.Client.GetClustersAsync(null, CancellationToken.None));
+            Assert.Equal((revision, "Applied", true), (row.Report?.Applied, row.Report?.Outcome, row.Report?.Healthy ?? false));
+            Assert.Equal(0, StatusReport.Read(Path.Combine(_state, "status.json"))!.Collector?.Pending ?? -1);
+        }
+        finally
+        {
+            File.Delete(key);
+            File.Delete(key + ".pub");
+        }
+    }
+
     private static string WithoutTimings(string text) => Timing().Replace(text, "(…s)");
 
     [GeneratedRegex(@"\(\d+(\.\d+)?s\)|""durationSeconds"": ?[0-9.]+|""seconds"": ?[0-9.]+")]

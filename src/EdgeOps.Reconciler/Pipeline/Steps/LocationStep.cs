@@ -28,7 +28,7 @@ public sealed class LocationStep : IReconcileStep
                 services.Gpsd = new GpsdWatcher(options.Gpsd, services.Location.Observe, pass.Options.Clock);
                 for (var waited = 0; waited < 30 && services.Gpsd.Reports == 0; waited++)
                 {
-                    await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), pass.Options.Clock, cancellationToken).ConfigureAwait(false);
                 }
 
                 break;
