@@ -63,31 +63,24 @@ public sealed class DeployManifestTests
         Assert.Contains("--collector must be an http(s) URL", refused.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task CollectorSystemdUnit_StartsTheCollectorWithOptionsItHas()
+    [Theory]
+    [InlineData("edgeops-agent.service", "reconcile", "--slot-backend")]
+    [InlineData("edgeops-collector.service", "collector", "--fleet")]
+    public async Task SystemdUnit_StartsItsCommandWithOptionsItHas(string file, string command, string required)
     {
-        var unit = File.ReadAllLines(Path.Combine(RepoPaths.Root, "deploy", "systemd", "edgeops-collector.service"));
+        var unit = File.ReadAllLines(Path.Combine(RepoPaths.Root, "deploy", "systemd", file));
         var exec = unit.Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
-        var help = await CliRunner.RunAsync("collector", "--help");
+        var help = await CliRunner.RunAsync(command, "--help");
 
         var options = exec.Split(' ').Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToList();
-        Assert.Contains("--fleet", options);
+        Assert.Contains(required, options);
         Assert.All(options, option => Assert.Contains(option, help.Out, StringComparison.Ordinal));
+        Assert.EndsWith($"/edgeops {command}", exec.Split(' ', 3)[0] + " " + exec.Split(' ', 3)[1], StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task SystemdUnit_StartsReconcileWithOptionsItHas()
-    {
-        var unit = File.ReadAllLines(Path.Combine(RepoPaths.Root, "deploy", "systemd", "edgeops-agent.service"));
-        var exec = unit.Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal));
-        var help = await CliRunner.RunAsync("reconcile", "--help");
-
-        var options = exec.Split(' ').Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToList();
-        Assert.Contains("--slot-backend", options);
-        Assert.All(options, option => Assert.Contains(option, help.Out, StringComparison.Ordinal));
-        Assert.StartsWith("ExecStart=/usr/local/bin/edgeops reconcile ", exec, StringComparison.Ordinal);
-        Assert.Contains("Requires=rauc.service", unit);
-    }
+    public void AgentSystemdUnit_WaitsForRauc() =>
+        Assert.Contains("Requires=rauc.service", File.ReadAllLines(Path.Combine(RepoPaths.Root, "deploy", "systemd", "edgeops-agent.service")));
 
     [Fact]
     public async Task InstallExport_WithSignersAndBranch_ShipsTheSecretAndPinsThem()
