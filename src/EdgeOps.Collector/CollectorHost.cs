@@ -88,7 +88,7 @@ public static class CollectorHost
 
         app.MapGet("/v1/rollouts", async context =>
         {
-            var revisions = context.Request.Query["revision"].OfType<string>().Where(r => r.Length > 0).Distinct(StringComparer.Ordinal).Take(32).ToList();
+            var revisions = context.Request.Query["revision"].OfType<string>().Where(IsCommitId).Distinct(StringComparer.Ordinal).Take(32).ToList();
             var list = new List<RolloutStatus>(revisions.Count);
             foreach (var revision in revisions)
             {
@@ -100,7 +100,11 @@ public static class CollectorHost
 
         app.MapGet("/v1/rollouts/{revision}", async context =>
         {
-            var revision = Revision(context, service);
+            if (await RevisionAsync(context, service).ConfigureAwait(false) is not { } revision)
+            {
+                return;
+            }
+
             await JsonAsync(context, await service.RolloutAsync(revision, context.RequestAborted).ConfigureAwait(false), CollectorJson.Default.RolloutStatus).ConfigureAwait(false);
         });
 
@@ -125,7 +129,12 @@ public static class CollectorHost
                 }
             }
 
-            var status = await service.HaltAsync(Revision(context, service), request?.Reason ?? "halted by the operator", "operator", context.RequestAborted).ConfigureAwait(false);
+            if (await RevisionAsync(context, service).ConfigureAwait(false) is not { } revision)
+            {
+                return;
+            }
+
+            var status = await service.HaltAsync(revision, request?.Reason ?? "halted by the operator", "operator", context.RequestAborted).ConfigureAwait(false);
             await JsonAsync(context, status, CollectorJson.Default.RolloutStatus).ConfigureAwait(false);
         });
 
@@ -136,7 +145,12 @@ public static class CollectorHost
                 return;
             }
 
-            var status = await service.ResumeAsync(Revision(context, service), context.RequestAborted).ConfigureAwait(false);
+            if (await RevisionAsync(context, service).ConfigureAwait(false) is not { } revision)
+            {
+                return;
+            }
+
+            var status = await service.ResumeAsync(revision, context.RequestAborted).ConfigureAwait(false);
             await JsonAsync(context, status, CollectorJson.Default.RolloutStatus).ConfigureAwait(false);
         });
 
@@ -153,12 +167,22 @@ public static class CollectorHost
         app.MapGet("/countries-110m.json", context => PageAsync(context, "countries-110m.json", "application/json"));
     }
 
-    /// <summary>The revision in the route; <c>current</c> is the fleet's head.</summary>
-    private static string Revision(HttpContext context, CollectorService service)
+    /// <summary>The revision in the route (<c>current</c> is the fleet's head), or null after answering 400 for anything but a full commit id.</summary>
+    private static async Task<string?> RevisionAsync(HttpContext context, CollectorService service)
     {
         var revision = (string)context.Request.RouteValues["revision"]!;
-        return revision == "current" ? service.Fleet.Current.Revision : revision;
+        revision = revision == "current" ? service.Fleet.Current.Revision : revision;
+        if (IsCommitId(revision))
+        {
+            return revision;
+        }
+
+        await ProblemAsync(context, 400, $"'{revision}' is not a full commit id (40 or 64 lowercase hex digits) or 'current'").ConfigureAwait(false);
+        return null;
     }
+
+    /// <summary>A commit id as Git writes it in full: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.</summary>
+    internal static bool IsCommitId(string revision) => revision.Length is 40 or 64 && revision.All(char.IsAsciiHexDigitLower);
 
     /// <summary>Halt and resume: the admin bearer token when one is configured, else only from loopback.</summary>
     private static async Task<bool> AuthorizedAsync(HttpContext context, CollectorService service)

@@ -104,6 +104,9 @@ public sealed class CollectorRolloutTests(PostgresServer postgres) : IDisposable
 
         Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
         Assert.Equal((true, "halted by the operator"), (allowed.Halted, allowed.HaltReason));
+        var notACommit = await Assert.ThrowsAsync<CollectorRejectedException>(() => withToken.HaltAsync("main", null, CancellationToken.None));
+        Assert.Equal(HttpStatusCode.BadRequest, notACommit.Status);
+        Assert.Contains("not a full commit id", notACommit.Message, StringComparison.Ordinal);
     }
 
     [Theory]
