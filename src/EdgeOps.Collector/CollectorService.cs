@@ -48,7 +48,7 @@ public sealed class CollectorService : IAsyncDisposable
     // The latest report per cluster, kept current by this replica's intake and merged with the database (other
     // replicas' intake) every CacheFor: a report only ever replaces one with a lower sequence.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ClusterReport> _reports = new(StringComparer.Ordinal);
-    private (DateTimeOffset At, List<Halt> Halts)? _cache;
+    private HaltCache? _cache; // replaced whole, so readers on other threads never see half of one
 
     public CollectorService(CollectorSettings settings, ReportStore store, FleetRegistry fleet, TimeProvider? clock = null)
     {
@@ -208,6 +208,11 @@ public sealed class CollectorService : IAsyncDisposable
             Invalidate();
         }
 
+        if (_rollouts.Count > 256)
+        {
+            _rollouts.Clear(); // old revisions' gates are not asked for again; keep the memory bounded
+        }
+
         _rollouts[revision] = (_clock.GetUtcNow(), status);
         return status;
     }
@@ -273,7 +278,7 @@ public sealed class CollectorService : IAsyncDisposable
     private async Task<(IReadOnlyDictionary<string, ClusterReport> Reports, List<Halt> Halts)> LatestAsync(CancellationToken cancellationToken)
     {
         var now = _clock.GetUtcNow();
-        if (_cache is { } fresh && now - fresh.At < Settings.CacheFor)
+        if (Volatile.Read(ref _cache) is { } fresh && now - fresh.At < Settings.CacheFor)
         {
             return (_reports, fresh.Halts);
         }
@@ -281,7 +286,7 @@ public sealed class CollectorService : IAsyncDisposable
         await _cacheLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_cache is { } again && now - again.At < Settings.CacheFor)
+            if (Volatile.Read(ref _cache) is { } again && now - again.At < Settings.CacheFor)
             {
                 return (_reports, again.Halts);
             }
@@ -301,7 +306,7 @@ public sealed class CollectorService : IAsyncDisposable
             }
 
             var halts = await _store.HaltsAsync(cancellationToken).ConfigureAwait(false);
-            _cache = (now, halts);
+            Volatile.Write(ref _cache, new HaltCache(now, halts));
             return (_reports, halts);
         }
         finally
@@ -312,7 +317,7 @@ public sealed class CollectorService : IAsyncDisposable
 
     private void Invalidate()
     {
-        _cache = null;
+        Volatile.Write(ref _cache, null);
         _rollouts.Clear();
     }
 
@@ -397,3 +402,6 @@ public static class SelectorFilter
         return labels => tests.TrueForAll(t => t(labels));
     }
 }
+
+/// <summary>The halts as read at one time.</summary>
+internal sealed record HaltCache(DateTimeOffset At, List<Halt> Halts);

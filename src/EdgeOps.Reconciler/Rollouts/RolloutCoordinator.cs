@@ -36,59 +36,69 @@ public sealed class RolloutCoordinator(ReconcilerServices services)
             return StepResult.Next; // nothing new, or a cluster's first revision (there is nothing older to keep running)
         }
 
-        using var before = services.Renderer.Render(state.AppliedRevision);
-        var changed = ChangedOwners(before, pass.Render);
-        if (changed.Count == 0)
+        var before = services.Renderer.Render(state.AppliedRevision);
+        try
         {
-            return StepResult.Next; // the new revision changes nothing on this cluster: take it at once
-        }
-
-        var render = pass.Render;
-        var cluster = render.Cluster;
-        var spec = SpecFor(render.Fleet, changed);
-        var candidates = Candidates(pass.Target!, state.AppliedRevision);
-        var now = Options.Clock.GetUtcNow();
-        var window = spec.RespectMaintenanceWindow ? cluster.MaintenanceWindow : null;
-
-        // The last receipt's gates are enough to keep waiting (saving a request per pass); going ahead is always
-        // decided on gates fetched now, so a halt since the last report is never missed.
-        var (gates, cached) = await GatesAsync(candidates, allowCached: true, cancellationToken).ConfigureAwait(false);
-        var decisions = Decide(candidates, spec, cluster, render.Fleet, gates, window, now);
-        if (cached && decisions.Any(d => d.Decision.Verdict == RolloutVerdict.Proceed))
-        {
-            (gates, _) = await GatesAsync(candidates, allowCached: false, cancellationToken).ConfigureAwait(false);
-            decisions = Decide(candidates, spec, cluster, render.Fleet, gates, window, now);
-        }
-
-        var (first, firstDecision) = (decisions[0].Position, decisions[0].Decision);
-        foreach (var (revision, position, decision) in decisions)
-        {
-            if (decision.Verdict != RolloutVerdict.Proceed)
+            var changed = ChangedOwners(before, pass.Render);
+            if (changed.Count == 0)
             {
-                continue;
+                return StepResult.Next; // the new revision changes nothing on this cluster: take it at once
             }
 
-            pass.Rollout = position;
-            if (revision != pass.Target)
+            var render = pass.Render;
+            var cluster = render.Cluster;
+            var spec = SpecFor(render.Fleet, changed);
+            var candidates = Candidates(pass.Target!, state.AppliedRevision);
+            var now = Options.Clock.GetUtcNow();
+            var window = spec.RespectMaintenanceWindow ? cluster.MaintenanceWindow : null;
+
+            // The last receipt's gates are enough to keep waiting (saving a request per pass); going ahead is always
+            // decided on gates fetched now, so a halt since the last report is never missed.
+            var (gates, cached) = await GatesAsync(candidates, allowCached: true, cancellationToken).ConfigureAwait(false);
+            var decisions = Decide(candidates, spec, cluster, render.Fleet, gates, window, now);
+            if (cached && decisions.Any(d => d.Decision.Verdict == RolloutVerdict.Proceed))
             {
-                // An older revision that has passed this cluster's previous wave: take it instead of the head.
-                pass.Note = pass.RolloutNote = $"head {PassContext.Short(pass.Target)} waits ({firstDecision.Reason}); taking {PassContext.Short(revision)}, which this wave may take";
-                pass.Render.Dispose();
-                pass.Render = services.Renderer.Render(revision);
-                pass.Target = revision;
-                if (pass.Render.Errors.Count > 0)
+                (gates, _) = await GatesAsync(candidates, allowCached: false, cancellationToken).ConfigureAwait(false);
+                decisions = Decide(candidates, spec, cluster, render.Fleet, gates, window, now);
+            }
+
+            var (first, firstDecision) = (decisions[0].Position, decisions[0].Decision);
+            foreach (var (revision, position, decision) in decisions)
+            {
+                if (decision.Verdict != RolloutVerdict.Proceed)
                 {
-                    return Pipeline.Steps.RenderStep.Invalid(pass, pass.Render.Errors);
+                    continue;
                 }
+
+                pass.Rollout = position;
+                if (revision != pass.Target)
+                {
+                    // An older revision that has passed this cluster's previous wave: take it instead of the head.
+                    pass.Note = pass.RolloutNote = $"head {PassContext.Short(pass.Target)} waits ({firstDecision.Reason}); taking {PassContext.Short(revision)}, which this wave may take";
+                    pass.Render.Dispose();
+                    pass.Render = services.Renderer.Render(revision);
+                    pass.Target = revision;
+                    if (pass.Render.Errors.Count > 0)
+                    {
+                        return Pipeline.Steps.RenderStep.Invalid(pass, pass.Render.Errors);
+                    }
+                }
+
+                return StepResult.Next;
             }
 
-            return StepResult.Next;
+            // No revision may be taken now: keep running (and correcting) the applied one.
+            pass.Rollout = first;
+            pass.Hold = (firstDecision.Verdict == RolloutVerdict.Halted ? $"revision {PassContext.Short(pass.Target)} is not taken: {firstDecision.Reason}" : $"revision {PassContext.Short(pass.Target)} waits: {firstDecision.Reason}", firstDecision.Until);
+            return KeepApplied(pass, before);
         }
-
-        // No revision may be taken now: keep running (and correcting) the applied one.
-        pass.Rollout = first;
-        pass.Hold = (firstDecision.Verdict == RolloutVerdict.Halted ? $"revision {PassContext.Short(pass.Target)} is not taken: {firstDecision.Reason}" : $"revision {PassContext.Short(pass.Target)} waits: {firstDecision.Reason}", firstDecision.Until);
-        return KeepApplied(pass);
+        finally
+        {
+            if (!ReferenceEquals(pass.Render, before))
+            {
+                before.Dispose(); // unless it became what the pass applies (the applied revision, kept)
+            }
+        }
     }
 
     /// <summary>The collector halted the rollout of the revision this cluster runs: back to the revision before it.</summary>
@@ -108,10 +118,11 @@ public sealed class RolloutCoordinator(ReconcilerServices services)
         return pass.Render.Errors.Count > 0 ? Pipeline.Steps.RenderStep.Invalid(pass, pass.Render.Errors) : StepResult.Next;
     }
 
-    private StepResult KeepApplied(PassContext pass)
+    /// <summary>The pass goes on with the applied revision (rendered already, as <paramref name="applied"/>): drift correction while the new one waits.</summary>
+    private static StepResult KeepApplied(PassContext pass, RenderedRevision applied)
     {
         pass.Render?.Dispose();
-        pass.Render = services.Renderer.Render(pass.State.AppliedRevision!);
+        pass.Render = applied;
         pass.Target = pass.State.AppliedRevision;
         return StepResult.Next;
     }
