@@ -31,12 +31,14 @@ internal static class ReconcilerBenchmark
         await using var proxy = new FaultProxy(server.ServerUri);
         using var api = new KubeApi(new k8s.KubernetesClientConfiguration { Host = proxy.Uri.ToString(), AccessToken = server.Token, SkipTlsVerify = true });
         var state = Path.Combine(work, "state");
+        var steps = new StepTimer();
         var reconciler = new Reconciler.Pipeline.Reconciler(new ReconcilerOptions
         {
             Source = new GitSourceOptions { Url = url, CacheDirectory = Path.Combine(state, "repo.git") },
             Cluster = "edge-1",
             StateDirectory = state,
             Namespace = "edgeops-" + ns,
+            Checkpoint = steps.Mark,
         }, api);
 
         var stopwatch = Stopwatch.StartNew();
@@ -47,12 +49,14 @@ internal static class ReconcilerBenchmark
         var noop = new List<double>();
         var writes = new List<int>();
         var idleBytes = new List<long>();
+        steps.Clear();
         for (var i = 0; i < 5; i++)
         {
             http.ResetCounters();
             var before = proxy.Writes;
             stopwatch.Restart();
             var pass = await reconciler.RunOnceAsync(CancellationToken.None);
+            steps.Mark("pass:end");
             noop.Add(stopwatch.Elapsed.TotalSeconds);
             writes.Add(proxy.Writes - before);
             idleBytes.Add(http.Bytes.Sent + http.Bytes.Received);
@@ -65,6 +69,7 @@ internal static class ReconcilerBenchmark
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"no-op pass over {objects} objects: median {Median(noop):0.000} s, write requests {Median(writes)} (max {writes.Max()}), idle poll {Median(idleBytes):N0} bytes over HTTP (sent + received)"));
+        Console.WriteLine("  by step (median ms): " + steps.Summary());
 
         var changeBytes = new List<long>();
         for (var i = 0; i < 3; i++)
@@ -338,4 +343,38 @@ internal static class ReconcilerBenchmark
     }
 
     private static T Median<T>(List<T> values) => values.Order().ElementAt(values.Count / 2);
+}
+
+/// <summary>Time between a pass's checkpoints, by step (from one "step:NAME" mark to the next), over several passes.</summary>
+internal sealed class StepTimer
+{
+    private readonly Dictionary<string, List<double>> _times = new(StringComparer.Ordinal);
+    private string? _step;
+    private long _since;
+
+    public void Mark(string checkpoint)
+    {
+        if (!checkpoint.StartsWith("step:", StringComparison.Ordinal) && checkpoint != "pass:end" && checkpoint != "pass:start")
+        {
+            return;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        if (_step is not null)
+        {
+            var times = _times.TryGetValue(_step, out var list) ? list : _times[_step] = [];
+            times.Add(Stopwatch.GetElapsedTime(_since, now).TotalMilliseconds);
+        }
+
+        _step = checkpoint.StartsWith("step:", StringComparison.Ordinal) ? checkpoint[5..] : checkpoint == "pass:start" ? "start" : null;
+        _since = now;
+    }
+
+    public void Clear()
+    {
+        _times.Clear();
+        _step = null;
+    }
+
+    public string Summary() => string.Join(", ", _times.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value.Order().ElementAt(p.Value.Count / 2):0.0}")));
 }

@@ -88,12 +88,13 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store, TimeProvider?
         foreach (var stage in prepared.GroupBy(p => p.Stage).OrderBy(g => g.Key))
         {
             options.Checkpoint?.Invoke($"apply:stage:{stage.Key}");
+            var listed = await ListOwnedAsync(stage, options, cancellationToken).ConfigureAwait(false);
             var results = await Task.WhenAll(stage.Select(async item =>
             {
                 await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    var change = await ApplyOneAsync(item, previous.Find(item.Id), options, cancellationToken).ConfigureAwait(false);
+                    var change = await ApplyOneAsync(item, previous.Find(item.Id), listed.GetValueOrDefault(item.Id), options, cancellationToken).ConfigureAwait(false);
                     options.Checkpoint?.Invoke($"apply:object:{item.Id}");
                     return (item, change);
                 }
@@ -191,7 +192,54 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store, TimeProvider?
     /// <summary>The inventory as stored in the cluster.</summary>
     public Task<Inventory> InventoryAsync(CancellationToken cancellationToken) => store.LoadAsync(cancellationToken);
 
-    private async Task<ObjectChange> ApplyOneAsync(PreparedObject item, InventoryEntry? previous, ApplyOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// The live objects of a stage, read with one LIST per kind and namespace (selected by the fleet's ownership
+    /// label) instead of one GET per object: a pass that changes nothing then costs a few requests, not hundreds.
+    /// Only a hit counts: an object the list does not show (not labelled ours, or the list failed) is read with a
+    /// GET as before, so nothing foreign is ever taken for absent.
+    /// </summary>
+    private async Task<Dictionary<ObjectIdentity, JsonObject>> ListOwnedAsync(IEnumerable<PreparedObject> stage, ApplyOptions options, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<ObjectIdentity, JsonObject>();
+        foreach (var group in stage.GroupBy(p => (p.Id.ApiVersion, p.Id.Kind, p.Id.Namespace)).Where(g => g.Count() >= ListThreshold))
+        {
+            var first = group.First();
+            var resource = await ResolveAsync(first.Id, options, cancellationToken).ConfigureAwait(false);
+            if (resource is null)
+            {
+                continue;
+            }
+
+            IReadOnlyList<JsonObject> items;
+            try
+            {
+                items = await api.ListAsync(resource, resource.Namespaced ? first.Id.Namespace ?? "default" : null, $"{Fleet.Model.FleetApi.FleetLabel}={options.Fleet}", cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                continue; // not allowed to list, or the server failed: GET them one by one
+            }
+
+            var wanted = group.ToDictionary(p => p.Id.Name, p => p, StringComparer.Ordinal);
+            foreach (var live in items)
+            {
+                if (live["metadata"]?["name"]?.ToString() is { } name && wanted.TryGetValue(name, out var item))
+                {
+                    // Items of a list carry no apiVersion and kind of their own.
+                    live["apiVersion"] = item.Json["apiVersion"]?.DeepClone();
+                    live["kind"] = item.Json["kind"]?.DeepClone();
+                    found[item.Id] = live;
+                }
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>How many objects of one kind in one namespace make a LIST cheaper than GETs.</summary>
+    private const int ListThreshold = 3;
+
+    private async Task<ObjectChange> ApplyOneAsync(PreparedObject item, InventoryEntry? previous, JsonObject? listed, ApplyOptions options, CancellationToken cancellationToken)
     {
         var resource = await ResolveAsync(item.Id, options, cancellationToken).ConfigureAwait(false);
         if (resource is null)
@@ -200,7 +248,7 @@ public sealed class ApplyEngine(KubeApi api, InventoryStore store, TimeProvider?
         }
 
         var ns = resource.Namespaced ? item.Id.Namespace ?? "default" : null;
-        var live = await api.GetAsync(resource, ns, item.Id.Name, cancellationToken).ConfigureAwait(false);
+        var live = listed ?? await api.GetAsync(resource, ns, item.Id.Name, cancellationToken).ConfigureAwait(false);
         var mode = live is null ? item.Mode : Stricter(item.Mode, ReconcileMode(live));
         if (mode == ApplyOptions.ReconcileDisabled)
         {

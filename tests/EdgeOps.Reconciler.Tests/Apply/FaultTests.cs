@@ -116,4 +116,27 @@ public sealed class FaultTests(KubeServerFixture fixture)
         Assert.Equal(4, again.ChangeSet.Count(ChangeAction.Unchanged));
         Assert.Equal(writes, proxy.Writes);
     }
+
+    [Fact]
+    public async Task Apply_NoOpPass_ReadsManyObjectsOfAKindWithOneList_AndStillSeesAHandEdit()
+    {
+        var many = "apiVersion: v1\nkind: Namespace\nmetadata: {name: list-${n}}\n" + string.Concat(Enumerable.Range(0, 40).Select(i =>
+            $"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i}, namespace: list-${{n}}}}\ndata: {{i: \"{i}\"}}\n"));
+        await using var proxy = new FaultProxy(fixture.Server.ServerUri);
+        using var test = new KubeTestContext(fixture.Server, proxy.Uri.ToString());
+        await test.Engine.ApplyAsync(test.Objects(many), test.Options("r1"), CancellationToken.None);
+        var (gets, writes) = (proxy.Count("GET"), proxy.Writes);
+
+        var again = await test.Engine.ApplyAsync(test.Objects(many), test.Options("r1"), CancellationToken.None);
+        var readsOfANoOp = proxy.Count("GET") - gets;
+        var configMaps = (await test.Api.ResolveAsync("v1", "ConfigMap", CancellationToken.None))!;
+        var handEdit = $"{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"cm-7\",\"namespace\":\"list-{test.Suffix}\"}},\"data\":{{\"i\":\"changed by hand\"}}}}";
+        Assert.True((await test.Api.ApplyAsync(configMaps, $"list-{test.Suffix}", "cm-7", handEdit, "kubectl-edit", force: true, CancellationToken.None)).IsSuccess);
+        var corrected = await test.Engine.ApplyAsync(test.Objects(many), test.Options("r1"), CancellationToken.None);
+
+        Assert.Equal(41, again.ChangeSet.Count(ChangeAction.Unchanged));
+        Assert.Equal(writes, proxy.Writes - (corrected.ChangeSet.Count(ChangeAction.Configured) + 1)); // no write but the hand edit and its correction
+        Assert.InRange(readsOfANoOp, 1, 6); // the inventory, a list of the ConfigMaps, the namespace: not 41 GETs
+        Assert.Equal(("cm-7", ChangeAction.Configured), corrected.ChangeSet.Changes.Where(c => c.Action == ChangeAction.Configured).Select(c => (c.Id.Name, c.Action)).Single());
+    }
 }
