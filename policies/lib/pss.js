@@ -252,12 +252,20 @@ export const restrictedChecks = {
 export const BASELINE_CONTROLS = Object.keys(baselineChecks);
 export const RESTRICTED_CONTROLS = [...BASELINE_CONTROLS, ...Object.keys(restrictedChecks)];
 
+const LEVELS = {
+  baseline: Object.values(baselineChecks),
+  restricted: [...Object.values(baselineChecks), ...Object.values(restrictedChecks)],
+};
+
 /** Runs the checks of a level ("baseline" or "restricted") on every pod spec of podSpecs(object). */
 export function evaluate(pods, level, object) {
-  const checks = level === "restricted" ? { ...baselineChecks, ...restrictedChecks } : baselineChecks;
+  const checks = level === "restricted" ? LEVELS.restricted : LEVELS.baseline;
   const out = [];
   for (const pod of pods) {
-    for (const name of Object.keys(checks)) out.push(...checks[name](pod, object));
+    for (const check of checks) {
+      const found = check(pod, object);
+      for (let i = 0; i < found.length; i++) out[out.length] = found[i];
+    }
   }
   return out;
 }

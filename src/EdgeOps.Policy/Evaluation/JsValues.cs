@@ -2,13 +2,16 @@ using EdgeOps.Fleet.Yaml;
 using Jint;
 using Jint.Native;
 using Jint.Native.Object;
+using Jint.Runtime.Descriptors;
 
 namespace EdgeOps.Policy.Evaluation;
 
 /// <summary>
-/// Builds JavaScript values straight from node trees (no JSON text in between), each object and
-/// array frozen when asked by the engine's own Object.freeze, called directly (no entry into the
-/// interpreter per node), so a policy that replaces Object.freeze in its realm changes nothing here.
+/// Builds JavaScript values straight from node trees (no JSON text in between), frozen when asked:
+/// an object is built frozen (read-only, non-configurable properties, then made non-extensible), which
+/// costs half the allocations of freezing it afterwards; an array is frozen by the engine's own
+/// Object.freeze, taken before any policy code ran and called directly, so a policy that replaces
+/// Object.freeze in its realm changes nothing here.
 /// </summary>
 internal sealed class JsValues(Engine engine)
 {
@@ -28,12 +31,24 @@ internal sealed class JsValues(Engine engine)
             case MappingNode map:
                 {
                     var result = new JsObject(engine);
-                    foreach (var (key, value) in map.Entries)
+                    if (!freeze)
                     {
-                        result.Set(key.Value, Build(value, freeze));
+                        foreach (var (key, value) in map.Entries)
+                        {
+                            result.Set(key.Value, Build(value, freeze));
+                        }
+
+                        return result;
                     }
 
-                    return freeze ? Freeze(result) : result;
+                    // Frozen as built: each property read-only and non-configurable, then no new ones.
+                    foreach (var (key, value) in map.Entries)
+                    {
+                        result.FastSetProperty(key.Value, new PropertyDescriptor(Build(value, freeze), PropertyFlag.OnlyEnumerable));
+                    }
+
+                    result.PreventExtensions();
+                    return result;
                 }
 
             case SequenceNode seq:

@@ -58,14 +58,28 @@ public sealed class PolicyEngine : IDisposable
         }
 
         var runtime = _runtimes.Value!;
-        var violations = ImmutableArray.CreateBuilder<PolicyViolation>();
-        var errors = ImmutableArray.CreateBuilder<Diagnostic>();
-        var facts = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         PolicyData? cluster = null;
         PolicyData? fleet = null;
         PolicyData? Cluster() => target.Cluster is null ? null : cluster ??= new PolicyData("cluster:" + ContentHash.Of(target.Cluster), target.Cluster);
         PolicyData? Fleet() => target.Fleet is null ? null : fleet ??= new PolicyData("fleet:" + ContentHash.Of(target.Fleet), target.Fleet);
 
+        // Objects are kept in the realms for the cluster-level calls that follow, when there are any.
+        var keepObjects = target.Cluster is not null && _set.Policies.Any(p => p.HasValidateCluster);
+        try
+        {
+            return Evaluate(target, runtime, keepObjects, Cluster, Fleet);
+        }
+        finally
+        {
+            runtime.EndTarget();
+        }
+    }
+
+    private PolicyEvaluation Evaluate(PolicyTarget target, PolicyRuntime runtime, bool keepObjects, Func<PolicyData?> Cluster, Func<PolicyData?> Fleet)
+    {
+        var violations = ImmutableArray.CreateBuilder<PolicyViolation>();
+        var errors = ImmutableArray.CreateBuilder<Diagnostic>();
+        var facts = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         var hashes = new string[target.Objects.Count];
         for (var i = 0; i < target.Objects.Count; i++)
         {
@@ -86,7 +100,8 @@ public sealed class PolicyEngine : IDisposable
                     Cluster(),
                     subject.Workload is null ? null : new PolicyData("workload:" + ContentHash.Of(subject.Workload), subject.Workload),
                     null,
-                    Fleet())));
+                    Fleet(),
+                    keepObjects)));
                 Report(policy, outcome, target, subject, violations, errors, facts);
             }
         }
@@ -109,7 +124,8 @@ public sealed class PolicyEngine : IDisposable
                 Cluster(),
                 null,
                 target.Workloads is null ? null : new PolicyData("workloads:" + ContentHash.Of(target.Workloads), target.Workloads),
-                Fleet())));
+                Fleet(),
+                keepObjects)));
             Report(policy, outcome, target, null, violations, errors, facts);
         }
 

@@ -15,8 +15,11 @@ namespace EdgeOps.Policy.Evaluation;
 /// <summary>Data handed to a policy, with the content hash its JavaScript copy is cached under.</summary>
 internal readonly record struct PolicyData(string Hash, Node Node);
 
-/// <summary>What one policy call gets: the object (or, cluster-level, the objects) and the context.</summary>
-internal sealed record PolicyCall(PolicyData? Subject, IReadOnlyList<PolicyData>? Items, PolicyData? Cluster, PolicyData? Workload, PolicyData? Workloads, PolicyData? Fleet);
+/// <summary>
+/// What one policy call gets: the object (or, cluster-level, the objects) and the context. KeepObjects
+/// says the same objects will be handed over again while this target is evaluated.
+/// </summary>
+internal sealed record PolicyCall(PolicyData? Subject, IReadOnlyList<PolicyData>? Items, PolicyData? Cluster, PolicyData? Workload, PolicyData? Workloads, PolicyData? Fleet, bool KeepObjects = false);
 
 /// <summary>
 /// One policy in an engine of its own: its own realm, intrinsics and helper-module instances, so
@@ -34,7 +37,11 @@ internal sealed class PolicyRealm
     /// <summary>Characters kept of a violation's message.</summary>
     public const int MaxMessageLength = 1024;
 
-    private const int MaxCachedValues = 256;
+    /// <summary>Context values (a cluster, the fleet, a workload) kept for the next calls.</summary>
+    private const int MaxCachedContexts = 64;
+
+    /// <summary>Objects kept while one target is evaluated, for its cluster-level calls.</summary>
+    private const int MaxKeptObjects = 4096;
 
     private readonly PolicyDefinition _policy;
     private readonly Engine _engine;
@@ -44,7 +51,8 @@ internal sealed class PolicyRealm
     private readonly JsValue _validateCluster = JsValue.Undefined;
     private readonly JsValue _parameters = JsValue.Undefined;
     private readonly JsValue _now;
-    private readonly Dictionary<string, JsValue> _values = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JsValue> _contexts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, JsValue> _objects = new(StringComparer.Ordinal);
     private readonly CallDeadline _deadline;
     private readonly TimeSpan _timeout;
 
@@ -99,8 +107,8 @@ internal sealed class PolicyRealm
         {
             _engine.Constraints.Reset();
             var subject = clusterLevel
-                ? _builder.Array([.. call.Items!.Select(Value)])
-                : Value(call.Subject!.Value);
+                ? _builder.Array([.. call.Items!.Select(item => Value(item, call.KeepObjects))])
+                : Value(call.Subject!.Value, call.KeepObjects);
             var raw = _engine.Invoke(_invoke, clusterLevel ? _validateCluster : _validate, subject,
                 Context(call.Cluster), Context(call.Workload), Context(call.Workloads), Context(call.Fleet), _parameters, _now);
             return Read(raw, entry, fallback);
@@ -147,26 +155,42 @@ internal sealed class PolicyRealm
         return new Outcome(gathered.Finish(), null, facts.ToImmutable(), dependencies);
     }
 
-    /// <summary>The object a policy judges: frozen, so that a policy that tries to change it fails and nothing it sees later differs.</summary>
-    private JsValue Value(PolicyData data) => Cached(data.Hash, data.Node, freeze: true);
+    /// <summary>
+    /// The object a policy judges: frozen, so that a policy that tries to change it fails and nothing it
+    /// sees later differs. Kept (by content hash) only when the caller will hand the same object over
+    /// again, to a cluster-level call of the same target; otherwise it is garbage as soon as the call
+    /// ends, which is what the collector handles best.
+    /// </summary>
+    private JsValue Value(PolicyData data, bool keep)
+    {
+        if (!keep)
+        {
+            return _objects.TryGetValue(data.Hash, out var kept) ? kept : _builder.From(data.Node, freeze: true);
+        }
+
+        return Cached(_objects, MaxKeptObjects, data.Hash, data.Node, freeze: true);
+    }
 
     /// <summary>
     /// Context data is not frozen: policies reach it only through read-only tracking proxies, and a
-    /// proxy may not hand out wrapped values of a frozen object's properties.
+    /// proxy may not hand out wrapped values of a frozen object's properties. The same cluster, workload
+    /// or fleet serves many calls, so it is converted once and kept (bounded).
     /// </summary>
-    private JsValue Context(PolicyData? data) => data is { } d ? Cached("ctx:" + d.Hash, d.Node, freeze: false) : JsValue.Null;
+    private JsValue Context(PolicyData? data) => data is { } d ? Cached(_contexts, MaxCachedContexts, d.Hash, d.Node, freeze: false) : JsValue.Null;
 
-    /// <summary>JavaScript copies are kept by content hash while this realm lives (bounded): the same object is converted once.</summary>
-    private JsValue Cached(string key, Node node, bool freeze)
+    /// <summary>Forgets the objects kept for the target just evaluated.</summary>
+    public void ForgetObjects() => _objects.Clear();
+
+    private JsValue Cached(Dictionary<string, JsValue> values, int bound, string key, Node node, bool freeze)
     {
-        if (!_values.TryGetValue(key, out var value))
+        if (!values.TryGetValue(key, out var value))
         {
-            if (_values.Count >= MaxCachedValues)
+            if (values.Count >= bound)
             {
-                _values.Clear();
+                values.Clear();
             }
 
-            value = _values[key] = _builder.From(node, freeze);
+            value = values[key] = _builder.From(node, freeze);
         }
 
         return value;

@@ -84,15 +84,19 @@ internal static class SandboxFactory
               },
             });
           }
-          function makeContext(cluster, workload, workloads, fleet, params, now, log, sink, facts) {
-            const add = (severity) => (message, options) => {
-              const v = assign({}, options || {});
-              v.message = message;
-              v.severity = severity;
-              sink[sink.length] = v;
-            };
-            // Proxies are made only for what a policy touches: most never look at the context.
-            let trackedCluster, trackedWorkload, trackedWorkloads, trackedFleet;
+          // The context of the call under way. One context object serves every call of this realm (its
+          // getters read these), so a call costs no new functions; the proxies are made only for what a
+          // call touches, since most policies never look at the context.
+          let cluster, workload, workloads, fleet, log, sink, facts;
+          let trackedCluster, trackedWorkload, trackedWorkloads, trackedFleet;
+          let ctx;
+          const add = (severity) => (message, options) => {
+            const v = assign({}, options || {});
+            v.message = message;
+            v.severity = severity;
+            sink[sink.length] = v;
+          };
+          function makeContext(params, now) {
             return freezeOne({
               get cluster() { log.cluster = true; return trackedCluster === undefined ? (trackedCluster = track(cluster, "cluster", log)) : trackedCluster; },
               get workload() { log.workload = true; return trackedWorkload === undefined ? (trackedWorkload = track(workload, "workload", log)) : trackedWorkload; },
@@ -105,12 +109,17 @@ internal static class SandboxFactory
               report(key, value) { facts[StringCtor(key)] = StringCtor(value); },
             });
           }
-          // One policy call: a fresh context, the call, and what it read, denied and reported.
-          function invoke(fn, subject, cluster, workload, workloads, fleet, params, now) {
-            const log = {};
-            const sink = [];
-            const facts = {};
-            const ctx = makeContext(cluster, workload, workloads, fleet, params, now, log, sink, facts);
+          // One policy call: the context set to this call's data, the call, and what it read, denied and reported.
+          function invoke(fn, subject, clusterValue, workloadValue, workloadsValue, fleetValue, params, now) {
+            if (ctx === undefined) ctx = makeContext(params, now);
+            cluster = clusterValue;
+            workload = workloadValue;
+            workloads = workloadsValue;
+            fleet = fleetValue;
+            trackedCluster = trackedWorkload = trackedWorkloads = trackedFleet = undefined;
+            log = {};
+            sink = [];
+            facts = {};
             const result = fn(subject, ctx);
             return { result, sink, log: keys(log), facts };
           }
