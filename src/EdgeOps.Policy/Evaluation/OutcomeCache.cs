@@ -29,64 +29,69 @@ internal sealed class OutcomeCache
 
     public Outcome GetOrAdd(int policy, string subject, ContextView context, Func<Outcome> evaluate)
     {
-        var slot = _slots.GetOrAdd((policy, subject), _ => new Slot());
-        Group[] groups;
-        lock (slot)
+        var key = (policy, subject);
+        if (!_slots.TryGetValue(key, out var slot))
         {
-            groups = [.. slot.Groups];
+            slot = _slots.GetOrAdd(key, _ => new Slot());
         }
 
-        // Fingerprints are computed outside the lock (the context is immutable); the lock only guards the maps.
-        foreach (var group in groups)
+        // Lookups take no lock: a slot's groups are an array replaced whole, a group's outcomes a
+        // concurrent map. Fingerprints are computed from the context, which is immutable.
+        foreach (var group in slot.Groups)
         {
-            var fingerprint = Fingerprint(group.Dependencies, context);
-            lock (slot)
+            if (group.Outcomes.TryGetValue(Fingerprint(group.Paths, context), out var cached))
             {
-                if (group.Outcomes.TryGetValue(fingerprint, out var cached))
-                {
-                    Interlocked.Increment(ref _hits);
-                    return cached;
-                }
+                Interlocked.Increment(ref _hits);
+                return cached;
             }
         }
 
         var outcome = evaluate();
         Interlocked.Increment(ref _misses);
-        var key = string.Join('\n', outcome.Dependencies);
-        var own = Fingerprint([.. outcome.Dependencies], context);
-        lock (slot)
+        var reads = string.Join('\n', outcome.Dependencies);
+        Group? found = null;
+        foreach (var group in slot.Groups)
         {
-            var group = slot.Groups.Find(g => g.Key == key);
-            if (group is null)
+            if (group.Key == reads)
             {
-                // A policy whose reads differ from call to call (say, a label named by the cluster itself) would
-                // otherwise grow one group per cluster, and every lookup would scan them all: keep the newest few.
-                if (slot.Groups.Count == MaxGroupsPerSubject)
-                {
-                    slot.Groups.RemoveAt(slot.Groups.Count - 1);
-                }
-
-                group = new Group(key, [.. outcome.Dependencies]);
-                slot.Groups.Insert(0, group);
+                found = group;
+                break;
             }
-
-            group.Outcomes[own] = outcome;
         }
 
+        if (found is null)
+        {
+            lock (slot)
+            {
+                found = Array.Find(slot.Groups, g => g.Key == reads);
+                if (found is null)
+                {
+                    // A policy whose reads differ from call to call (say, a label named by the cluster itself) would
+                    // otherwise grow one group per cluster, and every lookup would scan them all: keep the newest few.
+                    found = new Group(reads, [.. outcome.Dependencies.Select(d => d.Split(Separator))]);
+                    slot.Groups = [found, .. slot.Groups.Take(MaxGroupsPerSubject - 1)];
+                }
+            }
+        }
+
+        found.Outcomes[Fingerprint(found.Paths, context)] = outcome;
         return outcome;
     }
 
-    private static string Fingerprint(string[] dependencies, ContextView context)
+    private static string Fingerprint(string[][] paths, ContextView context)
     {
-        if (dependencies.Length == 0)
+        switch (paths.Length)
         {
-            return string.Empty;
+            case 0:
+                return string.Empty;
+            case 1:
+                return context.Resolve(paths[0]);
         }
 
         var builder = new System.Text.StringBuilder();
-        foreach (var dependency in dependencies)
+        foreach (var path in paths)
         {
-            builder.Append(context.Resolve(dependency)).Append('\n');
+            builder.Append(context.Resolve(path)).Append('\n');
         }
 
         return builder.ToString();
@@ -95,20 +100,20 @@ internal sealed class OutcomeCache
     /// <summary>The outcomes of calls on one subject, by the set of context values they read (newest set first).</summary>
     private sealed class Slot
     {
-        public List<Group> Groups { get; } = [];
+        public volatile Group[] Groups = [];
     }
 
-    private sealed record Group(string Key, string[] Dependencies)
+    /// <summary>One set of context reads (each split into its path) and the outcomes by the values read.</summary>
+    private sealed record Group(string Key, string[][] Paths)
     {
-        public Dictionary<string, Outcome> Outcomes { get; } = new(StringComparer.Ordinal);
+        public ConcurrentDictionary<string, Outcome> Outcomes { get; } = new(concurrencyLevel: 1, capacity: 1, StringComparer.Ordinal);
     }
 
     /// <summary>The context of one call as data, to read the values a cached call depended on.</summary>
     internal readonly record struct ContextView(Node? Cluster, Node? Workload, Node? Workloads, Node? Fleet)
     {
-        public string Resolve(string dependency)
+        public string Resolve(string[] segments)
         {
-            var segments = dependency.Split(Separator);
             Node? node = segments[0] switch
             {
                 "cluster" => Cluster,
