@@ -13,7 +13,7 @@ namespace EdgeOps.Fleet.Loading;
 /// </summary>
 internal sealed class FieldReader
 {
-    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _known;
     private readonly DiagnosticBag _diagnostics;
 
     public FieldReader(MappingNode node, string context, DiagnosticBag diagnostics)
@@ -21,6 +21,7 @@ internal sealed class FieldReader
         Node = node;
         Context = context;
         _diagnostics = diagnostics;
+        _known = new HashSet<string>(node.Count, StringComparer.Ordinal);
     }
 
     public MappingNode Node { get; }

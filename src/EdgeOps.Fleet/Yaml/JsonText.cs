@@ -11,6 +11,9 @@ public static class JsonText
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
     private static readonly JsonWriterOptions Indented = Compact with { Indented = true };
 
+    /// <summary>The options of the compact form, for a caller that writes into a writer of its own.</summary>
+    public static JsonWriterOptions CompactOptions => Compact;
+
     public static string Write(Node node, bool indented = false)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -65,14 +65,7 @@ public sealed class PolicyEngine : IDisposable
 
         // Objects are kept in the realms for the cluster-level calls that follow, when there are any.
         var keepObjects = target.Cluster is not null && _set.Policies.Any(p => p.HasValidateCluster);
-        try
-        {
-            return Evaluate(target, runtime, keepObjects, Cluster, Fleet);
-        }
-        finally
-        {
-            runtime.EndTarget();
-        }
+        return Evaluate(target, runtime, keepObjects, Cluster, Fleet);
     }
 
     private PolicyEvaluation Evaluate(PolicyTarget target, PolicyRuntime runtime, bool keepObjects, Func<PolicyData?> Cluster, Func<PolicyData?> Fleet)

@@ -40,8 +40,8 @@ internal sealed class PolicyRealm
     /// <summary>Context values (a cluster, the fleet, a workload) kept for the next calls.</summary>
     private const int MaxCachedContexts = 64;
 
-    /// <summary>Objects kept while one target is evaluated, for its cluster-level calls.</summary>
-    private const int MaxKeptObjects = 4096;
+    /// <summary>Objects kept for cluster-level calls, of this target and of the next ones (which share most objects).</summary>
+    private const int MaxKeptObjects = 512;
 
     private readonly PolicyDefinition _policy;
     private readonly Engine _engine;
@@ -157,9 +157,10 @@ internal sealed class PolicyRealm
 
     /// <summary>
     /// The object a policy judges: frozen, so that a policy that tries to change it fails and nothing it
-    /// sees later differs. Kept (by content hash) only when the caller will hand the same object over
-    /// again, to a cluster-level call of the same target; otherwise it is garbage as soon as the call
-    /// ends, which is what the collector handles best.
+    /// sees later differs. Kept (by content hash, bounded) only when the caller will hand the same object
+    /// over again: to the cluster-level calls of this cluster and of the next clusters, which mostly run
+    /// the same objects. Otherwise it is garbage as soon as the call ends, which is what the collector
+    /// handles best: a cache that every object passes through once only promotes garbage.
     /// </summary>
     private JsValue Value(PolicyData data, bool keep)
     {
@@ -177,9 +178,6 @@ internal sealed class PolicyRealm
     /// or fleet serves many calls, so it is converted once and kept (bounded).
     /// </summary>
     private JsValue Context(PolicyData? data) => data is { } d ? Cached(_contexts, MaxCachedContexts, d.Hash, d.Node, freeze: false) : JsValue.Null;
-
-    /// <summary>Forgets the objects kept for the target just evaluated.</summary>
-    public void ForgetObjects() => _objects.Clear();
 
     private JsValue Cached(Dictionary<string, JsValue> values, int bound, string key, Node node, bool freeze)
     {

@@ -22,13 +22,4 @@ internal sealed class PolicyRuntime(PolicySet set, PolicyLimits limits, DateTime
 
         return realm.Invoke(clusterLevel, call);
     }
-
-    /// <summary>Ends a target: the objects its realms kept for it are let go.</summary>
-    public void EndTarget()
-    {
-        foreach (var realm in _realms)
-        {
-            realm?.ForgetObjects();
-        }
-    }
 }

@@ -38,25 +38,4 @@ public sealed class ContentHashTests
     [InlineData("{a: {b: {c: d}}}", "{a: {b: {c: e}}}")]
     public void TreesAPolicyCanTellApart_HaveDifferentDigests(string left, string right) =>
         Assert.NotEqual(ContentHash.Of(Yaml(left)), ContentHash.Of(Yaml(right)));
-
-    [Fact]
-    public void SharedSubtree_IsHashedOnce_AndItsDigestServesEveryTreeThatHoldsIt()
-    {
-        var spec = (MappingNode)Yaml("containers: [{name: a, image: x}]\n");
-        MappingNode Object(string name) => new(
-            [
-                new(ScalarNode.String("metadata", SourceLocation.None), new MappingNode([new(ScalarNode.String("name", SourceLocation.None), ScalarNode.String(name, SourceLocation.None))], SourceLocation.None)),
-                new(ScalarNode.String("spec", SourceLocation.None), spec),
-            ],
-            SourceLocation.None);
-
-        var first = ContentHash.Of(Object("one"));
-        var specDigest = ContentHash.Of(spec);
-        var second = ContentHash.Of(Object("two"));
-        Assert.NotEqual(first, second);
-        Assert.Same(specDigest, ContentHash.Of(spec));
-
-        // The same tree built from text agrees with the one built around the shared subtree.
-        Assert.Equal(second, ContentHash.Of(Yaml("metadata: {name: two}\nspec:\n  containers: [{name: a, image: x}]\n")));
-    }
 }
