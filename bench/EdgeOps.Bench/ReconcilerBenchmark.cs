@@ -214,6 +214,31 @@ internal static class ReconcilerBenchmark
                 {
                     Console.WriteLine($"   {kib / 1024.0,7:0.0} MiB  {name}");
                 }
+
+                // The largest anonymous mappings one by one: what is resident of how much is mapped.
+                var regions = new List<(string Range, long Size, long Rss)>();
+                var (range, size, anonymous) = ("?", 0L, false);
+                foreach (var line in File.ReadLines($"/proc/{process.Id}/smaps"))
+                {
+                    var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (parts.Length >= 5 && parts[0].Contains('-', StringComparison.Ordinal))
+                    {
+                        (range, anonymous) = (parts[0], parts.Length < 6);
+                    }
+                    else if (parts[0] == "Size:")
+                    {
+                        size = long.Parse(parts[1], CultureInfo.InvariantCulture);
+                    }
+                    else if (parts[0] == "Rss:" && anonymous)
+                    {
+                        regions.Add((range, size, long.Parse(parts[1], CultureInfo.InvariantCulture)));
+                    }
+                }
+
+                foreach (var (where, mapped, resident) in regions.OrderByDescending(r => r.Rss).Take(12))
+                {
+                    Console.WriteLine($"   anon {where}: {resident / 1024.0:0.0} MiB resident of {mapped / 1024.0:0.0} MiB");
+                }
             }
 
             var metrics = await client.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
