@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using EdgeOps.Fleet.Diagnostics;
 using EdgeOps.Fleet.Model;
@@ -40,7 +41,11 @@ public sealed class PolicyFleetCheck(TimeProvider? clock = null) : IFleetCheck
 
     private sealed class ClusterCheck : IClusterCheck
     {
+        /// <summary>Distinct sets of placed workloads whose context is kept; a fleet rarely has more.</summary>
+        private const int MaxPlacedSets = 1024;
+
         private readonly FleetModel _fleet;
+        private readonly ConcurrentDictionary<string, MappingNode> _placed = new(StringComparer.Ordinal);
         private readonly PolicyEngine _engine;
         private readonly MappingNode _fleetContext;
         private readonly ImmutableDictionary<string, MappingNode> _owners;
@@ -58,6 +63,28 @@ public sealed class PolicyFleetCheck(TimeProvider? clock = null) : IFleetCheck
 
         public IReadOnlyList<string> Rules { get; }
 
+        /// <summary>
+        /// ctx.workloads for a cluster: one node per distinct set of placed workloads, shared by every
+        /// cluster that runs that set, so its content digest and its JavaScript copy are made once per
+        /// set instead of once per cluster (with geofences, it is the largest context a policy reads).
+        /// </summary>
+        private MappingNode Placed(DesiredState state)
+        {
+            var key = string.Join('\n', state.Workloads);
+            if (_placed.TryGetValue(key, out var placed))
+            {
+                return placed;
+            }
+
+            placed = PolicyContexts.Placed(state, name => _owners.GetValueOrDefault(name));
+            if (_placed.Count >= MaxPlacedSets)
+            {
+                _placed.Clear();
+            }
+
+            return _placed.GetOrAdd(key, placed);
+        }
+
         public void Check(Cluster cluster, DesiredState state, ClusterCheckResult result)
         {
             if (_engine.Policies.IsEmpty)
@@ -66,7 +93,7 @@ public sealed class PolicyFleetCheck(TimeProvider? clock = null) : IFleetCheck
             }
 
             var subjects = PolicyContexts.Subjects(_fleet, state, key => _owners.GetValueOrDefault(key));
-            var workloads = PolicyContexts.Placed(state, key => _owners.GetValueOrDefault(key));
+            var workloads = Placed(state);
             var target = new PolicyTarget(cluster.Name, PolicyContexts.Cluster(cluster, state.Facts), _fleetContext, subjects, cluster.Metadata.Name.Location)
             {
                 Workloads = workloads,

@@ -175,4 +175,25 @@ public sealed class PolicyFleetCheckTests
         Assert.Equal("geofence", moved.Control);
         Assert.Contains("outside the fence", moved.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ClusterLevelPolicy_SeesEachClustersOwnPlacedWorkloads_WhenClustersShareAPlacementSet()
+    {
+        using var fleet = NewFleet("paths: [policies]");
+        fleet.Cluster("robot-1", "tier: micro").Cluster("robot-2", "tier: micro").Cluster("farm", "tier: far");
+        fleet.Workload("everywhere", manifest: Deployment);
+        fleet.Workload("robots-only", "placement:\n  clusterSelector: {matchLabels: {tier: micro}}", Deployment.Replace("name: app", "name: robot-app", StringComparison.Ordinal));
+        fleet.Write("policies/placed.js", """
+            export const policy = { name: "placed", severity: "warning" };
+            export function validateCluster(objects, ctx) {
+              return `${ctx.cluster.name} runs ${Object.keys(ctx.workloads).join("+")} (${objects.length} objects)`;
+            }
+            """);
+
+        var report = Validate(fleet);
+
+        Assert.Equal(
+            ["farm runs everywhere (1 objects)", "robot-1 runs everywhere+robots-only (2 objects)", "robot-2 runs everywhere+robots-only (2 objects)"],
+            report.Diagnostics.Select(d => d.Message[(d.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]).Order(StringComparer.Ordinal));
+    }
 }
