@@ -24,6 +24,15 @@ public sealed class Renderer
     private readonly ConcurrentDictionary<Manifest, MappingNode> _static = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<DeviceConfig, MappingNode> _akri;
 
+    /// <summary>
+    /// Static bodies (manifests without variables, device configurations) with their namespace filled in:
+    /// the same node for every cluster that gets the body unpatched, so that what is worked out from its
+    /// content (its digest, the policy outcomes on it) is worked out once for the fleet. Keyed by the
+    /// static body itself, so it holds one entry per static body at most.
+    /// </summary>
+    private readonly ConcurrentDictionary<MappingNode, MappingNode> _namespaced = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<MappingNode> _staticBodies = new(ReferenceEqualityComparer.Instance);
+
     public Renderer(FleetModel fleet)
     {
         _fleet = fleet;
@@ -31,6 +40,15 @@ public sealed class Renderer
         foreach (var config in fleet.DeviceConfigs)
         {
             _akri[config] = AkriRenderer.Render(config, fleet.Settings);
+            _staticBodies.Add(_akri[config]);
+        }
+
+        foreach (var workload in fleet.Workloads)
+        {
+            foreach (var manifest in workload.Manifests.Where(m => !m.HasVariables))
+            {
+                _staticBodies.Add(StaticBody(workload, manifest));
+            }
         }
     }
 
@@ -244,8 +262,9 @@ public sealed class Renderer
                 if (!clusterScoped && o.Id.Namespace is null)
                 {
                     var ns = _fleet.Workloads.FirstOrDefault(w => w.Name == o.Owner && o.OwnerKind == FleetApi.WorkloadKind)?.Namespace ?? "default";
-                    var metadata = (MappingNode)o.Body["metadata"]!;
-                    var body = o.Body.With("metadata", WithNamespace(metadata, ns));
+                    var body = renderer._staticBodies.Contains(o.Body)
+                        ? renderer._namespaced.GetOrAdd(o.Body, static (b, ns) => Namespaced(b, ns), ns)
+                        : Namespaced(o.Body, ns);
                     o = o with { Body = body, Id = o.Id with { Namespace = ns } };
                 }
 
@@ -272,6 +291,9 @@ public sealed class Renderer
                 .ThenBy(o => o.Id.Namespace ?? string.Empty, StringComparer.Ordinal)
                 .ThenBy(o => o.Id.Name, StringComparer.Ordinal)];
         }
+
+        /// <summary>The body with its namespace set.</summary>
+        private static MappingNode Namespaced(MappingNode body, string ns) => body.With("metadata", WithNamespace((MappingNode)body["metadata"]!, ns));
 
         /// <summary>metadata with namespace set right after name, where people look for it.</summary>
         private static MappingNode WithNamespace(MappingNode metadata, string ns)

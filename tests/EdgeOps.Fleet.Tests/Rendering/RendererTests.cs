@@ -279,7 +279,28 @@ public sealed class RendererTests
         var b = renderer.Render(load.Fleet.Clusters[1]).State.Objects.Single().Body;
 
         Assert.Equal(JsonText.Write(a), JsonText.Write(b));
-        Assert.Same(a["data"], b["data"]);
+        // The whole object, namespace included, is one node: its digest and policy outcomes are worked out once.
+        Assert.Same(a, b);
+        Assert.Equal("default", ((MappingNode)a["metadata"]!).GetString("namespace"));
+    }
+
+    [Fact]
+    public void Render_StaticManifestPatchedOnOneCluster_IsPatchedThereOnly_AndStillSharedByTheOthers()
+    {
+        using var fleet = new TempFleet();
+        fleet.Cluster("a", "tier: far").Cluster("b", "tier: micro").Cluster("c", "tier: far");
+        fleet.Workload("app", "namespace: apps\noverlays:\n  - name: small\n    clusterSelector: {matchLabels: {tier: micro}}\n    patches:\n      - target: {kind: ConfigMap}\n        merge: {data: {size: small}}");
+        var load = TestFleets.Load(fleet);
+        var renderer = new Renderer(load.Fleet);
+
+        MappingNode Body(int i) => renderer.Render(load.Fleet.Clusters[i]).State.Objects.Single().Body;
+        var (a, b, c) = (Body(0), Body(1), Body(2));
+
+        Assert.Same(a, c);
+        Assert.NotSame(a, b);
+        Assert.Equal("small", ((MappingNode)b["data"]!).GetString("size"));
+        Assert.Null(((MappingNode)a["data"]!).GetString("size"));
+        Assert.All(new[] { a, b }, o => Assert.Equal("apps", ((MappingNode)o["metadata"]!).GetString("namespace")));
     }
 
     private static string TestFleetsFromExample(string cluster)
