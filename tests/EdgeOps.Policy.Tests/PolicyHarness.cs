@@ -17,6 +17,20 @@ internal static class PolicyHarness
         return (set, bag.ToSortedList());
     }
 
+    /// <summary>A policy "p" on Pods whose validate(object, ctx) has the given body.</summary>
+    public static PolicySet PodPolicy(string validateBody)
+    {
+        var source = $$"""
+            export const policy = { name: "p", severity: "error", match: { kinds: ["Pod"] } };
+            export function validate(object, ctx) {
+            {{validateBody}}
+            }
+            """;
+        var (set, diagnostics) = Load(("p.js", source));
+        Assert.Empty(diagnostics);
+        return set;
+    }
+
     public static PolicySet BuiltIn(params string[] names)
     {
         var bag = new DiagnosticBag();

@@ -29,15 +29,7 @@ public sealed class MarshallingTests
 
     private static IReadOnlyList<string> Messages(string validateBody, Cluster? cluster = null, string? objects = null)
     {
-        var source = $$"""
-            export const policy = { name: "p", severity: "error", match: { kinds: ["Pod"] } };
-            export function validate(object, ctx) {
-            {{validateBody}}
-            }
-            """;
-        var (set, diagnostics) = PolicyHarness.Load(("p.js", source));
-        Assert.Empty(diagnostics);
-        var evaluation = PolicyHarness.Evaluate(set, objects ?? Objects, cluster);
+        var evaluation = PolicyHarness.Evaluate(PolicyHarness.PodPolicy(validateBody), objects ?? Objects, cluster);
         Assert.Empty(evaluation.Errors);
         return [.. evaluation.Violations.Select(v => v.Message)];
     }

@@ -14,15 +14,7 @@ public sealed class OutcomeCacheTests
 
     private static (PolicyEngine Engine, Func<Cluster, PolicyEvaluation> Run) Engine(string validateBody)
     {
-        var source = $$"""
-            export const policy = { name: "p", severity: "error", match: { kinds: ["Pod"] } };
-            export function validate(object, ctx) {
-            {{validateBody}}
-            }
-            """;
-        var (set, diagnostics) = PolicyHarness.Load(("p.js", source));
-        Assert.Empty(diagnostics);
-        var engine = new PolicyEngine(set);
+        var engine = new PolicyEngine(PolicyHarness.PodPolicy(validateBody));
         var objects = PolicyHarness.Objects(PolicyHarness.Pod);
         return (engine, cluster => engine.Evaluate(StandaloneTarget.For(objects, cluster)));
     }
