@@ -2,8 +2,8 @@
 # Publishes the NativeAOT edgeops for one runtime into artifacts/bin/<rid>/: the binary, the two native
 # libraries it loads (libgit2, libsodium) beside it, and the debug symbols apart in artifacts/symbols/<rid>/.
 # Fails on any trim or AOT warning except Jint's four known ones, which sit in its CLR interop (the policy
-# sandbox turns interop off: docs/aot.md says why each is safe).
-# Usage: scripts/publish.sh [rid=linux-x64]    (linux-arm64 cross-compiles: see docs/aot.md for the toolchain)
+# sandbox turns interop off: README.md, "Builds, the image and releases", says why each is safe).
+# Usage: scripts/publish.sh [rid=linux-x64]    (linux-arm64 cross-compiles: scripts/build-deps.sh installs the toolchain)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rid=${1:-linux-x64}
