@@ -53,6 +53,7 @@ internal static class ValidateCommand
         using var before = changedSince is null ? null : FleetSources.Open(path, changedSince);
         using var progress = context.ErrorIsTerminal && format == "text" ? new ProgressLine(context.Error, ProgressThreshold) : null;
         ChangeImpact? impact = null;
+        IReadOnlyList<string> commentsOnly = [];
         var options = new ValidationOptions
         {
             Clusters = clusters,
@@ -63,7 +64,8 @@ internal static class ValidateCommand
                 // Git names the changed files from its index (no work-tree file is read that it knows untouched);
                 // without git, the two trees are compared. The fleet as it was is read only where the change is, for
                 // where its objects were placed; its own problems are not reported.
-                var changed = FleetChanges.FromGit(path, changedSince!, revision) ?? FleetChanges.Between(before, source);
+                var (changed, comments) = FleetChanges.WithoutCommentOnly(FleetChanges.FromGit(path, changedSince!, revision) ?? FleetChanges.Between(before, source), before, source);
+                commentsOnly = comments;
                 using var touched = new FilteredFleetSource(before, ChangeImpact.BeforeFiles(changed, fleet));
                 var old = new FleetLoader().Load(touched).Fleet;
                 impact = ChangeImpact.Of(changed, old, fleet);
@@ -87,7 +89,8 @@ internal static class ValidateCommand
                 {
                     context.Out.WriteLine(impact.All
                         ? $"changed since {changedSince}: {impact.Reasons[0]}: every cluster validated"
-                        : $"changed since {changedSince}: {impact.Reasons.Count} change{(impact.Reasons.Count == 1 ? string.Empty : "s")} reach {Plural(impact.Clusters.Count, "cluster")} of {report.Fleet.Clusters.Length}; only those validated");
+                        : $"changed since {changedSince}: {impact.Reasons.Count} change{(impact.Reasons.Count == 1 ? string.Empty : "s")} reach {Plural(impact.Clusters.Count, "cluster")} of {report.Fleet.Clusters.Length}; only those validated"
+                            + (commentsOnly.Count == 0 ? string.Empty : $" ({Plural(commentsOnly.Count, "file")} changed only in comments or layout: {string.Join(", ", commentsOnly.Take(3))}{(commentsOnly.Count > 3 ? ", …" : string.Empty)})"));
                 }
 
                 WriteText(context.Out, report, prefix, stopwatch.Elapsed);

@@ -7,6 +7,71 @@ namespace EdgeOps.Fleet.Sources;
 /// <summary>The files that differ between two trees of a fleet: added, removed or with other content.</summary>
 public static class FleetChanges
 {
+    /// <summary>
+    /// Splits changed files into those whose content changed and YAML files that changed only in comments or
+    /// in layout that moves nothing: both sides parse, without a problem, to the same documents with every
+    /// value at the same line and column. Such a change reaches no cluster: not what is rendered, and not
+    /// where a problem in it is reported.
+    /// </summary>
+    public static (IReadOnlySet<string> Changed, IReadOnlyList<string> CommentsOnly) WithoutCommentOnly(
+        IReadOnlySet<string> changed, IFleetSource before, IFleetSource after)
+    {
+        var kept = new SortedSet<string>(StringComparer.Ordinal);
+        var commentsOnly = new List<string>();
+        foreach (var path in changed)
+        {
+            if (IsYaml(path) && Parse(before, path) is { } old && Parse(after, path) is { } now && SameDocuments(old, now))
+            {
+                commentsOnly.Add(path);
+            }
+            else
+            {
+                kept.Add(path);
+            }
+        }
+
+        return (kept, commentsOnly);
+    }
+
+    private static bool IsYaml(string path) =>
+        path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A regular file's documents, or null when it is not one on this side or does not read cleanly.</summary>
+    private static IReadOnlyList<Yaml.Node?>? Parse(IFleetSource source, string path)
+    {
+        if (!source.Entries.TryGetValue(path, out var entry) || entry.Kind != FleetEntryKind.File)
+        {
+            return null;
+        }
+
+        try
+        {
+            var text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(source.ReadAllBytes(path));
+            var diagnostics = new Diagnostics.DiagnosticBag();
+            var documents = Yaml.YamlReader.ReadDocuments(path, text, diagnostics);
+            return diagnostics.ToSortedList().Count == 0 ? documents : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    private static bool SameDocuments(IReadOnlyList<Yaml.Node?> left, IReadOnlyList<Yaml.Node?> right) =>
+        left.Count == right.Count && left.Zip(right).All(pair => Same(pair.First, pair.Second));
+
+    /// <summary>The same tree with every node at the same place: kinds, keys, values, order, lines and columns.</summary>
+    private static bool Same(Yaml.Node? left, Yaml.Node? right) => (left, right) switch
+    {
+        (null, null) => true,
+        (Yaml.ScalarNode a, Yaml.ScalarNode b) => a.Location == b.Location && a.Kind == b.Kind && a.Value == b.Value
+            && a.IsQuoted == b.IsQuoted && a.IsSingleLinePlain == b.IsSingleLinePlain,
+        (Yaml.SequenceNode a, Yaml.SequenceNode b) => a.Location == b.Location && a.Count == b.Count && a.Items.Zip(b.Items).All(p => Same(p.First, p.Second)),
+        (Yaml.MappingNode a, Yaml.MappingNode b) => a.Location == b.Location && a.Count == b.Count
+            && a.Entries.Zip(b.Entries).All(p => Same(p.First.Key, p.Second.Key) && Same(p.First.Value, p.Second.Value)),
+        _ => false,
+    };
+
     public static IReadOnlySet<string> Between(IFleetSource before, IFleetSource after)
     {
         var changed = new SortedSet<string>(StringComparer.Ordinal);

@@ -65,6 +65,33 @@ public sealed class ValidateChangedSinceTests : IDisposable
     }
 
     [Fact]
+    public async Task CommentsThatMoveNothing_ReachNoCluster_EvenInAFleetWideFile()
+    {
+        Append("workloads/camera/manifest.yaml", "# reviewed by the camera team\n");
+        Append("fleet.yaml", "\n# fleet-wide note\n");
+
+        var (code, clusters, text) = await Validate("--changed-since", _base);
+
+        Assert.Equal(0, code);
+        Assert.Empty(clusters);
+        Assert.Contains("0 changes reach 0 clusters of 4; only those validated (2 files changed only in comments or layout: fleet.yaml, workloads/camera/manifest.yaml)", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ACommentThatMovesLines_ReachesTheWorkloadsClusters_WhereItsProblemsAreReportedOnOtherLines()
+    {
+        var path = Path.Combine(_fleet.Root, "workloads/camera/manifest.yaml");
+        File.WriteAllText(path, "# moved one line down\n" + File.ReadAllText(path));
+
+        var (_, clusters, text) = await Validate("--changed-since", _base);
+
+        Assert.Equal(["far-1", "far-2"], clusters);
+        Assert.DoesNotContain("changed only in comments", text, StringComparison.Ordinal);
+    }
+
+    private void Append(string path, string text) => File.AppendAllText(Path.Combine(_fleet.Root, path), text);
+
+    [Fact]
     public async Task AFleetWideChange_ValidatesEveryCluster()
     {
         _fleet.Write("fleet.yaml", TempFleet.FleetYaml + "spec:\n  policies:\n    builtIn: [resources]\n");
