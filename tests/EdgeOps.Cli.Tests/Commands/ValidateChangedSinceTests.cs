@@ -89,6 +89,18 @@ public sealed class ValidateChangedSinceTests : IDisposable
         Assert.DoesNotContain("changed only in comments", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AManifestThatNoLongerParses_IsAChange_ReportedAtItsLine()
+    {
+        Append("workloads/camera/manifest.yaml", "data: [unclosed\n");
+
+        var result = await CliRunner.RunAsync(["validate", _fleet.Root, "--changed-since", _base]);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.DoesNotContain("changed only in comments", result.Out, StringComparison.Ordinal);
+        Assert.Matches(@"workloads/camera/manifest\.yaml:\d+:\d+: error EO\d{4}", result.Out);
+    }
+
     private void Append(string path, string text) => File.AppendAllText(Path.Combine(_fleet.Root, path), text);
 
     [Fact]
