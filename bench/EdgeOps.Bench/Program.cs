@@ -17,6 +17,9 @@ using EdgeOps.Bench;
 //       server-side apply of N objects into an empty namespace on the test API server, then a no-op pass.
 //   policy-throughput [--objects N] [--policy NAME]...
 //       the built-in policy library over N varied Deployments on one thread, under Jint and under Node.
+//   yaml-parse FLEET [--rounds N]
+//       every YAML file of a fleet, in memory, through validate's reader (fast block reader, YamlDotNet for the
+//       rest) against YamlDotNet alone, alternating rounds, one thread.
 //   collector [--clusters N] [--reports N]
 //       signed reports accepted per second on SQLite and PostgreSQL, the fleet page for the whole fleet in
 //       headless Chromium, and an agent's bytes per day on reports and gate checks at a 5-minute heartbeat.
@@ -84,6 +87,12 @@ if (args[0] == "policy-throughput")
     }
 
     return PolicyThroughput.Run(count, RepoRoot(), only);
+}
+
+if (args[0] == "yaml-parse" && args.Length > 1)
+{
+    var rounds = args.Length > 3 && args[2] == "--rounds" ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
+    return YamlParseBenchmark.Run(args[1], rounds);
 }
 
 if (args[0] != "generate-fleet")
