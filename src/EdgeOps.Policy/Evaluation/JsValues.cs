@@ -11,7 +11,8 @@ namespace EdgeOps.Policy.Evaluation;
 /// an object is built frozen (read-only, non-configurable properties, then made non-extensible), which
 /// costs half the allocations of freezing it afterwards; an array is frozen by the engine's own
 /// Object.freeze, taken before any policy code ran and called directly, so a policy that replaces
-/// Object.freeze in its realm changes nothing here.
+/// Object.freeze in its realm changes nothing here. Context data is not frozen (policies read it through
+/// tracking proxies), except its lists of plain values, which are frozen and handed out whole.
 /// </summary>
 internal sealed class JsValues(Engine engine)
 {
@@ -23,6 +24,20 @@ internal sealed class JsValues(Engine engine)
     public JsValue From(Node node, bool freeze) => Build(node, freeze);
 
     private JsValue Freeze(JsValue value) => _freeze.Call(JsValue.Undefined, [value]);
+
+    /// <summary>A list whose items are scalars or such lists (a polygon's rings are lists of lists of numbers).</summary>
+    internal static bool IsPlainData(SequenceNode seq)
+    {
+        foreach (var item in seq.Items)
+        {
+            if (item is MappingNode || (item is SequenceNode inner && !IsPlainData(inner)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private JsValue Build(Node node, bool freeze)
     {
@@ -53,6 +68,13 @@ internal sealed class JsValues(Engine engine)
 
             case SequenceNode seq:
                 {
+                    if (!freeze && IsPlainData(seq))
+                    {
+                        // A list of plain values (coordinates, names) in a context is handed to a policy whole and
+                        // frozen, not through a tracking proxy per element read: the call then depends on its content.
+                        return Build(seq, freeze: true);
+                    }
+
                     var items = new JsValue[seq.Count];
                     for (var i = 0; i < items.Length; i++)
                     {

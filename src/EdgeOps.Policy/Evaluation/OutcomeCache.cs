@@ -16,6 +16,9 @@ internal sealed class OutcomeCache
     internal const char Separator = '\u001f';
     private const string EnumerateKeys = "\u001e*";
 
+    /// <summary>The read of a whole value (a frozen list of plain values handed out as it is): depends on its content.</summary>
+    private const string WholeContent = "\u001e#";
+
     /// <summary>Distinct read sets remembered per policy and subject.</summary>
     internal const int MaxGroupsPerSubject = 8;
 
@@ -130,6 +133,11 @@ internal sealed class OutcomeCache
             for (var i = 1; i < segments.Length && node is not null; i++)
             {
                 var segment = segments[i];
+                if (segment == WholeContent)
+                {
+                    return "content:" + ContentHash.Of(node);
+                }
+
                 if (segment == EnumerateKeys)
                 {
                     return node switch

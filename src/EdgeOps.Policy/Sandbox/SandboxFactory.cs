@@ -50,10 +50,17 @@ internal static class SandboxFactory
           // Records every property a policy reads from the context, so that a result can be reused
           // for another cluster whose context agrees on exactly those values. The context data is
           // reachable only through these proxies, which refuse every change: a property descriptor
-          // hands out a tracking proxy too, never the data itself.
+          // hands out a tracking proxy too, never the data itself. Lists of plain values (a geofence's
+          // coordinates) are the exception: frozen, handed out whole, and the call depends on their
+          // whole content, so that walking a polygon costs no proxy per point.
           function readOnly() { throw new TypeErrorCtor("the policy context is read-only"); }
           function track(target, path, log) {
             if (target === null || typeof target !== "object") return target;
+            if (isFrozen(target)) {
+              // A list of plain values, frozen when the context was built: handed out whole, on its content.
+              log[path + SEP + "\u001e#"] = true;
+              return target;
+            }
             return new ProxyCtor(target, {
               set: readOnly,
               defineProperty: readOnly,

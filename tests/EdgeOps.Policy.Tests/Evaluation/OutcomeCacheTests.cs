@@ -111,4 +111,39 @@ public sealed class OutcomeCacheTests
             Assert.Equal("ring canary", Assert.Single(run(canary).Violations).Message);
         }
     }
+
+    private static Cluster WithZones(string name, string zones) =>
+        PolicyHarness.Cluster($"metadata:\n  name: {name}\n  labels:\n    tier: far\nspec:\n  values:\n    zones: {zones}\n    hosts:\n      - {{name: h1}}\n");
+
+    [Fact]
+    public void PolicyThatReadsAListOfPlainValues_DependsOnItsWholeContent()
+    {
+        // The list is handed over whole (no proxy per element), so an outcome is reused only for the same list.
+        var (engine, run) = Engine("  return ctx.cluster.values.zones.includes(\"b\") ? \"in b\" : undefined;");
+        using (engine)
+        {
+            Assert.Equal("in b", Assert.Single(run(WithZones("c1", "[a, b]")).Violations).Message);
+            Assert.Empty(run(WithZones("c2", "[a, c]")).Violations);
+            Assert.Equal("in b", Assert.Single(run(WithZones("c3", "[a, b]")).Violations).Message);
+            Assert.Equal("in b", Assert.Single(run(WithZones("c4", "[b, a, c]")).Violations).Message);
+            Assert.Equal(3, engine.Statistics.Evaluations);
+        }
+    }
+
+    [Fact]
+    public void ListsOfPlainValues_AreFrozenWhole_AndListsOfObjectsStayTracked()
+    {
+        var (engine, run) = Engine(
+            "  const zones = ctx.cluster.values.zones, hosts = ctx.cluster.values.hosts;\n" +
+            "  let pushed = \"refused\";\n" +
+            "  try { zones.push(\"x\"); pushed = \"pushed\"; } catch (e) { pushed = e instanceof TypeError ? \"refused\" : \"other\"; }\n" +
+            "  return `${Object.isFrozen(zones)} ${Object.isFrozen(hosts)} ${pushed} ${zones.join(\"+\")} ${hosts[0].name}`;");
+        using (engine)
+        {
+            Assert.Equal("true false refused a+b h1", Assert.Single(run(WithZones("c1", "[a, b]")).Violations).Message);
+            // Another cluster's list is its own, and the refused push changed nothing that is kept for later calls.
+            Assert.Equal("true false refused a+b+c h1", Assert.Single(run(WithZones("c2", "[a, b, c]")).Violations).Message);
+            Assert.Equal("true false refused a+b h1", Assert.Single(run(WithZones("c3", "[a, b]")).Violations).Message);
+        }
+    }
 }
