@@ -30,27 +30,37 @@ internal sealed class OutcomeCache
 
     public long Misses => Interlocked.Read(ref _misses);
 
-    public Outcome GetOrAdd(int policy, string subject, ContextView context, Func<Outcome> evaluate)
+    /// <summary>The outcome of an earlier call on this subject whose context agreed on every value that call read.</summary>
+    public bool TryGet(int policy, string subject, ContextView context, out Outcome outcome)
     {
+        // Lookups take no lock: a slot's groups are an array replaced whole, a group's outcomes a
+        // concurrent map. Fingerprints are computed from the context, which is immutable.
+        if (_slots.TryGetValue((policy, subject), out var slot))
+        {
+            foreach (var group in slot.Groups)
+            {
+                if (group.Outcomes.TryGetValue(Fingerprint(group.Paths, context), out outcome!))
+                {
+                    Interlocked.Increment(ref _hits);
+                    return true;
+                }
+            }
+        }
+
+        outcome = null!;
+        return false;
+    }
+
+    /// <summary>Remembers the outcome of a call (one <see cref="TryGet"/> did not find), under the context values it read.</summary>
+    public Outcome Add(int policy, string subject, ContextView context, Outcome outcome)
+    {
+        Interlocked.Increment(ref _misses);
         var key = (policy, subject);
         if (!_slots.TryGetValue(key, out var slot))
         {
             slot = _slots.GetOrAdd(key, _ => new Slot());
         }
 
-        // Lookups take no lock: a slot's groups are an array replaced whole, a group's outcomes a
-        // concurrent map. Fingerprints are computed from the context, which is immutable.
-        foreach (var group in slot.Groups)
-        {
-            if (group.Outcomes.TryGetValue(Fingerprint(group.Paths, context), out var cached))
-            {
-                Interlocked.Increment(ref _hits);
-                return cached;
-            }
-        }
-
-        var outcome = evaluate();
-        Interlocked.Increment(ref _misses);
         var reads = string.Join('\n', outcome.Dependencies);
         Group? found = null;
         foreach (var group in slot.Groups)

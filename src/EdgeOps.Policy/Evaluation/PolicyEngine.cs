@@ -73,11 +73,13 @@ public sealed class PolicyEngine : IDisposable
         var violations = ImmutableArray.CreateBuilder<PolicyViolation>();
         var errors = ImmutableArray.CreateBuilder<Diagnostic>();
         var facts = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
-        var hashes = new string[target.Objects.Count];
+        // An object is hashed only when some policy applies to it: most objects of a cluster (its ConfigMaps, say)
+        // are matched by none, and rendered per cluster, a digest each would cost more than the rest of the lookup.
+        var hashes = new string?[target.Objects.Count];
+        string Hash(int i) => hashes[i] ??= ContentHash.Of(target.Objects[i].Body);
         for (var i = 0; i < target.Objects.Count; i++)
         {
             var subject = target.Objects[i];
-            var hash = hashes[i] = ContentHash.Of(subject.Body);
             var view = new OutcomeCache.ContextView(target.Cluster, subject.Workload, null, target.Fleet);
             for (var p = 0; p < _set.Policies.Length; p++)
             {
@@ -87,14 +89,19 @@ public sealed class PolicyEngine : IDisposable
                     continue;
                 }
 
-                var outcome = _cache.GetOrAdd(p, hash, view, () => runtime.Invoke(p, clusterLevel: false, new PolicyCall(
-                    new PolicyData(hash, subject.Body),
-                    null,
-                    Cluster(),
-                    subject.Workload is null ? null : new PolicyData("workload:" + ContentHash.Of(subject.Workload), subject.Workload),
-                    null,
-                    Fleet(),
-                    keepObjects)));
+                var hash = Hash(i);
+                if (!_cache.TryGet(p, hash, view, out var outcome))
+                {
+                    outcome = _cache.Add(p, hash, view, runtime.Invoke(p, clusterLevel: false, new PolicyCall(
+                        new PolicyData(hash, subject.Body),
+                        null,
+                        Cluster(),
+                        subject.Workload is null ? null : new PolicyData("workload:" + ContentHash.Of(subject.Workload), subject.Workload),
+                        null,
+                        Fleet(),
+                        keepObjects)));
+                }
+
                 Report(policy, outcome, target, subject, violations, errors, facts);
             }
         }
@@ -108,17 +115,29 @@ public sealed class PolicyEngine : IDisposable
                 continue;
             }
 
-            var matched = Enumerable.Range(0, target.Objects.Count).Where(i => policy.Applies(target.Objects[i].Id, target.Objects[i].Body)).ToList();
-            var subjectHash = "cluster:" + ContentHash.Combine(matched.Select(i => hashes[i]));
+            var matched = new List<int>();
+            for (var i = 0; i < target.Objects.Count; i++)
+            {
+                if (policy.Applies(target.Objects[i].Id, target.Objects[i].Body))
+                {
+                    matched.Add(i);
+                }
+            }
+
+            var subjectHash = "cluster:" + ContentHash.Combine(matched.Select(Hash));
             var view = new OutcomeCache.ContextView(target.Cluster, null, target.Workloads, target.Fleet);
-            var outcome = _cache.GetOrAdd(p, subjectHash, view, () => runtime.Invoke(p, clusterLevel: true, new PolicyCall(
-                null,
-                [.. matched.Select(i => new PolicyData(hashes[i], target.Objects[i].Body))],
-                Cluster(),
-                null,
-                target.Workloads is null ? null : new PolicyData("workloads:" + ContentHash.Of(target.Workloads), target.Workloads),
-                Fleet(),
-                keepObjects)));
+            if (!_cache.TryGet(p, subjectHash, view, out var outcome))
+            {
+                outcome = _cache.Add(p, subjectHash, view, runtime.Invoke(p, clusterLevel: true, new PolicyCall(
+                    null,
+                    [.. matched.Select(i => new PolicyData(Hash(i), target.Objects[i].Body))],
+                    Cluster(),
+                    null,
+                    target.Workloads is null ? null : new PolicyData("workloads:" + ContentHash.Of(target.Workloads), target.Workloads),
+                    Fleet(),
+                    keepObjects)));
+            }
+
             Report(policy, outcome, target, null, violations, errors, facts);
         }
 
