@@ -33,6 +33,24 @@ public sealed class Renderer
     private readonly ConcurrentDictionary<MappingNode, MappingNode> _namespaced = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<MappingNode> _staticBodies = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>
+    /// Manifests with variables, rendered and labelled, by the values their variables took (when all are scalars and
+    /// the rendering reported nothing): clusters whose variables agree (same image, same replicas) get the same
+    /// node, and so its digest and its policy outcomes are worked out once. Bounded per manifest.
+    /// </summary>
+    private readonly ConcurrentDictionary<Manifest, Memo<string>> _rendered = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<Manifest, IReadOnlyList<string>?> _variables = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Overlay patches without variables applied to a shared body (and labelled), by patch and body.</summary>
+    private readonly ConcurrentDictionary<Patch, Memo<MappingNode>> _patched = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Shared rendered bodies (from the two memos above), with their namespaced form once made; bounded.</summary>
+    private readonly ConcurrentDictionary<MappingNode, (string Namespace, MappingNode Body)?> _shared = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Distinct renderings kept per manifest or patch, and shared bodies in all.</summary>
+    private const int MaxMemoPerSource = 256;
+    private const int MaxSharedBodies = 1 << 16;
+
     public Renderer(FleetModel fleet)
     {
         _fleet = fleet;
@@ -81,6 +99,82 @@ public sealed class Renderer
     {
         var context = new RenderContext(this, cluster, facts ?? ClusterFacts.None);
         return context.Run();
+    }
+
+    private readonly ConcurrentDictionary<Patch, bool> _patchVariables = new(ReferenceEqualityComparer.Instance);
+
+    private bool HasVariables(Patch patch) => _patchVariables.GetOrAdd(patch, static p => Substitution.ContainsVariables(p.Body));
+
+    /// <summary>
+    /// Renderings of one manifest or patch by what they depend on. One whose inputs differ on every cluster (a
+    /// ConfigMap naming its cluster) is never asked twice for the same thing: after enough misses with hardly a hit,
+    /// it stops remembering, so that such renderings stay young garbage instead of filling the memo.
+    /// </summary>
+    private sealed class Memo<TKey>(IEqualityComparer<TKey> comparer)
+        where TKey : notnull
+    {
+        private const int Trial = 64;
+        private readonly ConcurrentDictionary<TKey, MappingNode> _entries = new(comparer);
+        private int _hits;
+        private int _misses;
+
+        public bool Enabled => Volatile.Read(ref _misses) < Trial || Volatile.Read(ref _hits) * 4 >= Volatile.Read(ref _misses);
+
+        public bool TryGet(TKey key, out MappingNode body)
+        {
+            if (_entries.TryGetValue(key, out body!))
+            {
+                Interlocked.Increment(ref _hits);
+                return true;
+            }
+
+            Interlocked.Increment(ref _misses);
+            return false;
+        }
+
+        public MappingNode Remember(TKey key, MappingNode body)
+        {
+            if (_entries.Count >= MaxMemoPerSource)
+            {
+                _entries.Clear();
+            }
+
+            return _entries.GetOrAdd(key, body);
+        }
+    }
+
+    private MappingNode Share(MappingNode body)
+    {
+        if (_shared.Count >= MaxSharedBodies)
+        {
+            _shared.Clear();
+        }
+
+        _shared.TryAdd(body, null);
+        return body;
+    }
+
+    /// <summary>The body with its namespace, made once for a static or shared body; null for any other body.</summary>
+    private MappingNode? SharedNamespaced(MappingNode body, string ns)
+    {
+        if (_staticBodies.Contains(body))
+        {
+            return _namespaced.GetOrAdd(body, static (b, ns) => RenderContext.Namespaced(b, ns), ns);
+        }
+
+        if (!_shared.TryGetValue(body, out var made))
+        {
+            return null;
+        }
+
+        if (made is { } m && m.Namespace == ns)
+        {
+            return m.Body;
+        }
+
+        var namespaced = RenderContext.Namespaced(body, ns);
+        _shared[body] = (ns, namespaced);
+        return namespaced;
     }
 
     private MappingNode StaticBody(Workload workload, Manifest manifest) =>
@@ -160,8 +254,7 @@ public sealed class Renderer
                     continue;
                 }
 
-                var body = (MappingNode)Substitution.Apply(manifest.Body, Resolver(), Report);
-                bodies.Add(renderer.Label(body, workload.Name));
+                bodies.Add(Rendered(workload, manifest, Resolver()));
             }
 
             foreach (var overlay in workload.Overlays)
@@ -182,26 +275,27 @@ public sealed class Renderer
                         }
 
                         matched = true;
-                        var patchBody = Substitution.Apply(patch.Body, Resolver(), Report);
-                        try
+                        if ((renderer._shared.ContainsKey(bodies[i]) || renderer._staticBodies.Contains(bodies[i])) && !renderer.HasVariables(patch)
+                            && renderer._patched.GetOrAdd(patch, static _ => new(ReferenceEqualityComparer.Instance)) is { Enabled: true } memo)
                         {
-                            var patched = patch.Type == PatchType.Merge
-                                ? Patching.MergePatch(bodies[i], patchBody)
-                                : Patching.JsonPatch(bodies[i], (SequenceNode)patchBody);
-                            if (patched is MappingNode map)
+                            if (memo.TryGet(bodies[i], out var done))
                             {
-                                bodies[i] = renderer.Label(map, workload.Name);
+                                bodies[i] = done;
+                                continue;
                             }
-                            else
+
+                            var reported = _diagnostics.Count;
+                            var result = Patch(workload, overlay, patch, bodies[i], patch.Body);
+                            if (_diagnostics.Count == reported)
                             {
-                                Report(patch.Location, Codes.PatchFailed, $"overlay '{overlay.Name}' turns the object into a {patched.TypeName}");
+                                result = renderer.Share(memo.Remember(bodies[i], result));
                             }
+
+                            bodies[i] = result;
+                            continue;
                         }
-                        catch (PatchException ex)
-                        {
-                            Report(ex.Location, Codes.PatchFailed,
-                                $"overlay '{overlay.Name}' cannot patch {ObjectIdentity.From(bodies[i])}: {ex.Message}");
-                        }
+
+                        bodies[i] = Patch(workload, overlay, patch, bodies[i], Substitution.Apply(patch.Body, Resolver(), Report));
                     }
 
                     if (!matched)
@@ -224,6 +318,69 @@ public sealed class Renderer
 
                 objects.Add(new RenderedObject(ObjectIdentity.From(body), body, workload.Name, FleetApi.WorkloadKind, ClusterScoped: false));
             }
+        }
+
+        /// <summary>
+        /// A manifest with variables, substituted and labelled: taken from the renderer's memo when a cluster before this
+        /// one gave its variables the same values, and put there when this rendering reported nothing.
+        /// </summary>
+        private MappingNode Rendered(Workload workload, Manifest manifest, VariableResolver resolve)
+        {
+            var names = renderer._variables.GetOrAdd(manifest, static m => Substitution.VariableNames(m.Body));
+            var memo = names is null ? null : renderer._rendered.GetOrAdd(manifest, static _ => new(StringComparer.Ordinal));
+            var key = memo is { Enabled: true } ? MemoKey(names!, resolve) : null;
+            if (key is not null && memo!.TryGet(key, out var known))
+            {
+                return known;
+            }
+
+            var reported = _diagnostics.Count;
+            var body = renderer.Label((MappingNode)Substitution.Apply(manifest.Body, resolve, Report), workload.Name);
+            return key is not null && _diagnostics.Count == reported ? renderer.Share(memo!.Remember(key, body)) : body;
+        }
+
+        /// <summary>
+        /// What a rendering depends on: each variable's value with its type and where it was written (a value from the
+        /// cluster's own file must keep pointing there). Null when a variable is unknown or not a scalar.
+        /// </summary>
+        private static string? MemoKey(IReadOnlyList<string> names, VariableResolver resolve)
+        {
+            var key = new System.Text.StringBuilder();
+            foreach (var name in names)
+            {
+                if (resolve(name) is not ScalarNode value)
+                {
+                    return null;
+                }
+
+                key.Append((int)value.Kind).Append(value.IsQuoted ? 'q' : 'p').Append(value.Location.Path).Append(':')
+                    .Append(value.Location.Line).Append(':').Append(value.Location.Column).Append('=').Append(value.Value).Append('\u001f');
+            }
+
+            return key.ToString();
+        }
+
+        private MappingNode Patch(Workload workload, Overlay overlay, Patch patch, MappingNode body, Node patchBody)
+        {
+            try
+            {
+                var patched = patch.Type == PatchType.Merge
+                    ? Patching.MergePatch(body, patchBody)
+                    : Patching.JsonPatch(body, (SequenceNode)patchBody);
+                if (patched is MappingNode map)
+                {
+                    return renderer.Label(map, workload.Name);
+                }
+
+                Report(patch.Location, Codes.PatchFailed, $"overlay '{overlay.Name}' turns the object into a {patched.TypeName}");
+            }
+            catch (PatchException ex)
+            {
+                Report(ex.Location, Codes.PatchFailed,
+                    $"overlay '{overlay.Name}' cannot patch {ObjectIdentity.From(body)}: {ex.Message}");
+            }
+
+            return body;
         }
 
         private ImmutableArray<RenderedObject> Finish(List<RenderedObject> objects)
@@ -262,9 +419,7 @@ public sealed class Renderer
                 if (!clusterScoped && o.Id.Namespace is null)
                 {
                     var ns = _fleet.Workloads.FirstOrDefault(w => w.Name == o.Owner && o.OwnerKind == FleetApi.WorkloadKind)?.Namespace ?? "default";
-                    var body = renderer._staticBodies.Contains(o.Body)
-                        ? renderer._namespaced.GetOrAdd(o.Body, static (b, ns) => Namespaced(b, ns), ns)
-                        : Namespaced(o.Body, ns);
+                    var body = renderer.SharedNamespaced(o.Body, ns) ?? Namespaced(o.Body, ns);
                     o = o with { Body = body, Id = o.Id with { Namespace = ns } };
                 }
 
@@ -293,7 +448,7 @@ public sealed class Renderer
         }
 
         /// <summary>The body with its namespace set.</summary>
-        private static MappingNode Namespaced(MappingNode body, string ns) => body.With("metadata", WithNamespace((MappingNode)body["metadata"]!, ns));
+        internal static MappingNode Namespaced(MappingNode body, string ns) => body.With("metadata", WithNamespace((MappingNode)body["metadata"]!, ns));
 
         /// <summary>metadata with namespace set right after name, where people look for it.</summary>
         private static MappingNode WithNamespace(MappingNode metadata, string ns)

@@ -28,6 +28,61 @@ public static class Substitution
     };
 
     /// <summary>
+    /// The distinct names of the variables <paramref name="node"/> refers to, in the order first met; null when a
+    /// reference is malformed (unterminated), since what that renders to is then a diagnostic, not a value.
+    /// </summary>
+    public static IReadOnlyList<string>? VariableNames(Node node)
+    {
+        var names = new List<string>();
+        return Collect(node, names) ? names : null;
+
+        static bool Collect(Node node, List<string> names)
+        {
+            switch (node)
+            {
+                case ScalarNode { Kind: ScalarKind.String } s when s.Value.Contains("${", StringComparison.Ordinal):
+                    var text = s.Value;
+                    for (var i = text.IndexOf('$'); i >= 0 && i < text.Length - 1; i = text.IndexOf('$', i))
+                    {
+                        if (text[i + 1] == '$' && i + 2 < text.Length && text[i + 2] == '{')
+                        {
+                            i += 3;
+                            continue;
+                        }
+
+                        if (text[i + 1] != '{')
+                        {
+                            i++;
+                            continue;
+                        }
+
+                        var close = text.IndexOf('}', i + 2);
+                        if (close < 0)
+                        {
+                            return false;
+                        }
+
+                        var name = text[(i + 2)..close].Trim();
+                        if (!names.Contains(name))
+                        {
+                            names.Add(name);
+                        }
+
+                        i = close + 1;
+                    }
+
+                    return true;
+                case SequenceNode seq:
+                    return seq.Items.All(item => Collect(item, names));
+                case MappingNode map:
+                    return map.Entries.All(e => Collect(e.Value, names));
+                default:
+                    return true;
+            }
+        }
+    }
+
+    /// <summary>
     /// Substitutes every variable in <paramref name="node"/>. Unknown variables and malformed
     /// references are reported through <paramref name="report"/> with their exact location.
     /// </summary>

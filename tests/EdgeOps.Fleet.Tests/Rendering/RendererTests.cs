@@ -303,6 +303,112 @@ public sealed class RendererTests
         Assert.All(new[] { a, b }, o => Assert.Equal("apps", ((MappingNode)o["metadata"]!).GetString("namespace")));
     }
 
+    private static (Fleet.Model.FleetModel Fleet, Renderer Renderer) Renderer(TempFleet fleet)
+    {
+        var load = TestFleets.Load(fleet);
+        Assert.DoesNotContain(load.Diagnostics, d => d.IsError);
+        return (load.Fleet, new Renderer(load.Fleet));
+    }
+
+    [Fact]
+    public void Render_ManifestWithVariables_IsOneNodeForClustersWhoseVariablesAgree_AndItsOwnForTheOthers()
+    {
+        using var fleet = new TempFleet();
+        fleet.Cluster("a", "tier: far").Cluster("b", "tier: micro").Cluster("c", "tier: far");
+        fleet.Workload("app", "values: {image: registry.example.com/app:1.0}", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: app
+            data:
+              tier: ${cluster.labels.tier}
+              image: ${values.image}
+            """);
+        var (model, renderer) = Renderer(fleet);
+
+        MappingNode Body(int i) => renderer.Render(model.Clusters[i]).State.Objects.Single().Body;
+        var (a, b, c) = (Body(0), Body(1), Body(2));
+
+        // Same tier, same image: the same node, namespace included, so its digest and policy outcomes are made once.
+        Assert.Same(a, c);
+        Assert.NotSame(a, b);
+        Assert.Equal(("far", "micro"), (Data(a, "tier"), Data(b, "tier")));
+        Assert.Equal("registry.example.com/app:1.0", Data(b, "image"));
+        Assert.Same(a, Body(0));
+    }
+
+    [Fact]
+    public void Render_ValueFromTheClustersOwnFile_PointsAtThatFile_OnEveryCluster()
+    {
+        using var fleet = new TempFleet();
+        fleet.Cluster("a", spec: "values: {zone: z1}").Cluster("b", spec: "values: {zone: z1}");
+        fleet.Workload("app", string.Empty, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  zone: ${cluster.values.zone}\n");
+        var (model, renderer) = Renderer(fleet);
+
+        foreach (var cluster in model.Clusters)
+        {
+            var zone = (ScalarNode)((MappingNode)renderer.Render(cluster).State.Objects.Single().Body["data"]!)["zone"]!;
+            Assert.Equal("z1", zone.Value);
+            Assert.Equal(cluster.Location.Path, zone.Location.Path);
+        }
+    }
+
+    [Fact]
+    public void Render_ProblemInAManifest_IsReportedForEveryCluster_NotOnlyTheFirst()
+    {
+        using var fleet = new TempFleet();
+        fleet.Cluster("a").Cluster("b").Cluster("c");
+        fleet.Workload("app", "values: {image: x}", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  image: ${values.image}\n  bad: ${values.missing}\n");
+        var load = TestFleets.Load(fleet);
+        var renderer = new Renderer(load.Fleet);
+
+        foreach (var cluster in load.Fleet.Clusters)
+        {
+            var result = renderer.Render(cluster);
+            var problem = Assert.Single(result.Diagnostics, d => d.Code == Codes.UnknownVariable);
+            Assert.Equal([cluster.Name], problem.Clusters);
+        }
+    }
+
+    [Fact]
+    public void Render_OverlayOnASharedBody_IsOneNodeWherePatchedAlike_AndRightOnEveryCluster()
+    {
+        using var fleet = new TempFleet();
+        for (var i = 0; i < 6; i++)
+        {
+            fleet.Cluster($"c{i}", i % 2 == 0 ? "tier: micro" : "tier: far");
+        }
+
+        fleet.Workload("app", "values: {replicas: 3}\noverlays:\n  - name: small\n    clusterSelector: {matchLabels: {tier: micro}}\n    patches:\n      - target: {kind: Deployment}\n        merge: {spec: {replicas: 1}}",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: ${values.replicas}\n");
+        var (model, renderer) = Renderer(fleet);
+
+        var bodies = model.Clusters.Select(c => renderer.Render(c).State.Objects.Single().Body).ToList();
+
+        Assert.All(bodies.Where((_, i) => i % 2 == 0), b => Assert.Same(bodies[0], b));
+        Assert.All(bodies.Where((_, i) => i % 2 == 1), b => Assert.Same(bodies[1], b));
+        Assert.Equal(("1", "3"), (((MappingNode)bodies[0]["spec"]!).GetString("replicas"), ((MappingNode)bodies[1]["spec"]!).GetString("replicas")));
+    }
+
+    [Fact]
+    public void Render_ManifestNamingItsCluster_StaysRightPastTheMemosTrial()
+    {
+        // Every rendering differs: the memo gives up on it after its trial, and each cluster still gets its own.
+        using var fleet = new TempFleet();
+        for (var i = 0; i < 150; i++)
+        {
+            fleet.Cluster($"c{i:D3}");
+        }
+
+        fleet.Workload("app", string.Empty, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  cluster: ${cluster.name}\n");
+        var (model, renderer) = Renderer(fleet);
+
+        foreach (var cluster in model.Clusters)
+        {
+            Assert.Equal(cluster.Name, Data(renderer.Render(cluster).State.Objects.Single().Body, "cluster"));
+        }
+    }
+
     private static string TestFleetsFromExample(string cluster)
     {
         using var source = new Fleet.Sources.DirectoryFleetSource(RepoPaths.ExampleFleet);
