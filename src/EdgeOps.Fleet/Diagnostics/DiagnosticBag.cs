@@ -38,6 +38,9 @@ public sealed class DiagnosticBag
         }
     }
 
+    /// <summary>The diagnostics as they were added.</summary>
+    public IReadOnlyList<Diagnostic> InOrder() => [.. _items];
+
     /// <summary>
     /// The diagnostics in a stable order (file, line, column, code, message), with diagnostics that
     /// are the same apart from the cluster merged into one that lists every cluster.

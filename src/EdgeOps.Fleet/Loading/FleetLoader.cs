@@ -56,108 +56,70 @@ public sealed class FleetLoader
             .Select(e => e.Path)
             .Order(StringComparer.Ordinal)
             .ToArray();
-        var parsed = ParseAll(files, yamlPaths, diagnostics);
-
-        var documents = new List<(string File, MappingNode Node, string Kind)>();
+        // Each file is read, parsed and its EdgeOps objects read in one parallel pass, so that a cluster file's tree
+        // is garbage as soon as its Cluster is read; what must see every file in order (names, the one Fleet)
+        // follows, in path order, over what the pass kept.
+        var read = ReadAll(files, yamlPaths);
         var manifestCandidates = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < yamlPaths.Length; i++)
-        {
-            var path = yamlPaths[i];
-            var docs = parsed[i];
-            if (docs is null)
-            {
-                continue;
-            }
-
-            var fleetDocs = 0;
-            var errorsBefore = diagnostics.ErrorCount;
-            foreach (var doc in docs)
-            {
-                if (Classify(doc, path, diagnostics) is { } kind)
-                {
-                    documents.Add((path, (MappingNode)doc!, kind));
-                    fleetDocs++;
-                }
-            }
-
-            if (fleetDocs == 0 && diagnostics.ErrorCount == errorsBefore)
-            {
-                // No EdgeOps object and nothing wrong: a Kubernetes manifest, if a workload uses it.
-                manifestCandidates.Add(path);
-            }
-            else if (fleetDocs > 0 && fleetDocs != docs.Count(d => d is not null))
-            {
-                foreach (var doc in docs)
-                {
-                    if (doc is not null && !IsFleetDocument(doc))
-                    {
-                        diagnostics.Error(doc.Location, Codes.NotAnObject,
-                            $"document is not an EdgeOps object (apiVersion {FleetApi.ApiVersion}); Kubernetes manifests belong in their own files, referenced from a Workload");
-                    }
-                }
-            }
-        }
-
         FleetSettings? settings = null;
         var clusters = new List<Cluster>();
         var workloads = new List<Workload>();
         var deviceConfigs = new List<DeviceConfig>();
         var upgradePlans = new List<UpgradePlan>();
         var names = new Dictionary<(string Kind, string Name), SourceLocation>();
-        foreach (var (file, node, kind) in documents)
+        foreach (var file in read)
         {
-            var root = new FieldReader(node, kind, diagnostics);
-            root.Raw("apiVersion");
-            root.Raw("kind");
-            var meta = CommonReaders.Metadata(root, kind);
-            if (meta is null)
+            diagnostics.AddRange(file.Problems);
+            if (file.ManifestCandidate)
             {
-                // Read the rest anyway, so its problems are reported in the same run.
-                var placeholder = new ObjectMeta(new Located<string>("unnamed", node.Location), ImmutableSortedDictionary<string, string>.Empty, node.Location);
-                _ = kind switch
+                manifestCandidates.Add(file.Path);
+            }
+
+            foreach (var o in file.Objects)
+            {
+                diagnostics.AddRange(o.MetaProblems);
+                if (o.Meta is not { } meta)
                 {
-                    FleetApi.FleetKind => (object?)KindReaders.Fleet(root, placeholder),
-                    FleetApi.ClusterKind => KindReaders.Cluster(root, placeholder),
-                    FleetApi.WorkloadKind => KindReaders.Workload(root, placeholder, file),
-                    FleetApi.DeviceConfigKind => KindReaders.DeviceConfig(root, placeholder),
-                    _ => KindReaders.UpgradePlan(root, placeholder),
-                };
-                continue;
-            }
+                    // Read anyway, so its problems are reported in the same run.
+                    diagnostics.AddRange(o.BodyProblems);
+                    continue;
+                }
 
-            if (names.TryGetValue((kind, meta.Name.Value), out var first))
-            {
-                diagnostics.Add(new Diagnostic(meta.Name.Location, Severity.Error, Codes.DuplicateName,
-                    $"{kind} '{meta.Name.Value}' is already defined at {first}")
-                { Related = [first] });
-                continue;
-            }
+                if (names.TryGetValue((o.Kind, meta.Name.Value), out var first))
+                {
+                    diagnostics.Add(new Diagnostic(meta.Name.Location, Severity.Error, Codes.DuplicateName,
+                        $"{o.Kind} '{meta.Name.Value}' is already defined at {first}")
+                    { Related = [first] });
+                    continue;
+                }
 
-            names[(kind, meta.Name.Value)] = meta.Name.Location;
-            switch (kind)
-            {
-                case FleetApi.FleetKind:
-                    if (settings is not null)
-                    {
-                        diagnostics.Error(meta.Name.Location, Codes.FleetCount,
-                            $"a fleet repo holds exactly one Fleet object; '{settings.Name}' is already defined at {settings.Metadata.Name.Location}");
-                        continue;
-                    }
+                names[(o.Kind, meta.Name.Value)] = meta.Name.Location;
+                if (o.Kind == FleetApi.FleetKind && settings is not null)
+                {
+                    diagnostics.Error(meta.Name.Location, Codes.FleetCount,
+                        $"a fleet repo holds exactly one Fleet object; '{settings.Name}' is already defined at {settings.Metadata.Name.Location}");
+                    continue;
+                }
 
-                    settings = KindReaders.Fleet(root, meta);
-                    break;
-                case FleetApi.ClusterKind:
-                    Add(clusters, KindReaders.Cluster(root, meta));
-                    break;
-                case FleetApi.WorkloadKind:
-                    Add(workloads, KindReaders.Workload(root, meta, file));
-                    break;
-                case FleetApi.DeviceConfigKind:
-                    Add(deviceConfigs, KindReaders.DeviceConfig(root, meta));
-                    break;
-                case FleetApi.UpgradePlanKind:
-                    Add(upgradePlans, KindReaders.UpgradePlan(root, meta));
-                    break;
+                diagnostics.AddRange(o.BodyProblems);
+                switch (o.Model)
+                {
+                    case FleetSettings fleetSettings:
+                        settings = fleetSettings;
+                        break;
+                    case Cluster cluster:
+                        clusters.Add(cluster);
+                        break;
+                    case Workload workload:
+                        workloads.Add(workload);
+                        break;
+                    case DeviceConfig deviceConfig:
+                        deviceConfigs.Add(deviceConfig);
+                        break;
+                    case UpgradePlan upgradePlan:
+                        upgradePlans.Add(upgradePlan);
+                        break;
+                }
             }
         }
 
@@ -172,11 +134,7 @@ public sealed class FleetLoader
             SourceLocation.None, PolicySettings.Default, TrustSettings.Default, FleetDefaults.Default);
 
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        var parsedByPath = new Dictionary<string, IReadOnlyList<Node?>?>(StringComparer.Ordinal);
-        for (var i = 0; i < yamlPaths.Length; i++)
-        {
-            parsedByPath[yamlPaths[i]] = parsed[i];
-        }
+        var parsedByPath = read.ToDictionary(f => f.Path, StringComparer.Ordinal);
 
         var loadedWorkloads = workloads
             .Select(w => LoadManifests(w, files, parsedByPath, manifestCandidates, referenced, diagnostics))
@@ -185,7 +143,7 @@ public sealed class FleetLoader
 
         foreach (var path in manifestCandidates.Where(p => !referenced.Contains(p)).Order(StringComparer.Ordinal))
         {
-            if (!IsPolicyData(path, settings) && parsedByPath[path] is { Count: > 0 })
+            if (!IsPolicyData(path, settings) && parsedByPath[path].Documents is { Count: > 0 })
             {
                 diagnostics.Warning(SourceLocation.FileStart(path), Codes.UnreferencedFile,
                     "YAML file holds no EdgeOps object and no workload references it as a manifest; it is ignored");
@@ -245,34 +203,121 @@ public sealed class FleetLoader
         return meta is null ? null : KindReaders.Cluster(root, meta);
     }
 
-    private IReadOnlyList<Node?>?[] ParseAll(FleetFiles files, string[] paths, DiagnosticBag diagnostics)
+    /// <summary>One YAML file after the parallel pass: its own problems, the EdgeOps objects read from it, and its
+    /// documents, kept only when it may be a Kubernetes manifest (it holds no EdgeOps object and nothing is wrong).</summary>
+    private sealed class ReadFile(string path)
     {
-        var parsed = new IReadOnlyList<Node?>?[paths.Length];
-        void ParseOne(int i)
-        {
-            var text = files.ReadText(paths[i], diagnostics);
-            parsed[i] = text is null ? null : YamlReader.ReadDocuments(paths[i], text, diagnostics, _options.Yaml);
-        }
+        public string Path { get; } = path;
+
+        /// <summary>Read and parsed (null when it could not be read).</summary>
+        public bool Parsed { get; set; }
+
+        public bool ManifestCandidate { get; set; }
+
+        /// <summary>Holds a document of the EdgeOps API group (a workload file, not a manifest).</summary>
+        public bool HoldsFleetDocuments { get; set; }
+
+        public IReadOnlyList<Node?>? Documents { get; set; }
+
+        public IReadOnlyList<Diagnostic> Problems { get; set; } = [];
+
+        public List<ReadObject> Objects { get; } = [];
+    }
+
+    /// <summary>An EdgeOps object as read, with the problems of its metadata apart from the rest (dropped for a duplicate).</summary>
+    private sealed record ReadObject(string Kind, ObjectMeta? Meta, object? Model, IReadOnlyList<Diagnostic> MetaProblems, IReadOnlyList<Diagnostic> BodyProblems);
+
+    private ReadFile[] ReadAll(FleetFiles files, string[] paths)
+    {
+        var read = new ReadFile[paths.Length];
+        void ReadOne(int i) => read[i] = Read(files, paths[i]);
 
         if (files.Source.SupportsConcurrentReads && paths.Length > 64)
         {
-            Parallel.For(0, paths.Length, ParseOne);
+            Parallel.For(0, paths.Length, ReadOne);
         }
         else
         {
             for (var i = 0; i < paths.Length; i++)
             {
-                ParseOne(i);
+                ReadOne(i);
             }
         }
 
-        return parsed;
+        return read;
+    }
+
+    private ReadFile Read(FleetFiles files, string path)
+    {
+        var file = new ReadFile(path);
+        var problems = new DiagnosticBag();
+        var text = files.ReadText(path, problems);
+        var docs = text is null ? null : YamlReader.ReadDocuments(path, text, problems, _options.Yaml);
+        if (docs is not null)
+        {
+            file.Parsed = true;
+            var fleetDocs = 0;
+            var errorsBefore = problems.ErrorCount;
+            foreach (var doc in docs)
+            {
+                if (Classify(doc, path, problems) is { } kind)
+                {
+                    file.Objects.Add(ReadObjectOf(path, (MappingNode)doc!, kind));
+                    fleetDocs++;
+                }
+            }
+
+            if (fleetDocs == 0 && problems.ErrorCount == errorsBefore)
+            {
+                // No EdgeOps object and nothing wrong: a Kubernetes manifest, if a workload uses it.
+                file.ManifestCandidate = true;
+                file.Documents = docs;
+            }
+            else if (fleetDocs > 0 && fleetDocs != docs.Count(d => d is not null))
+            {
+                foreach (var doc in docs)
+                {
+                    if (doc is not null && !IsFleetDocument(doc))
+                    {
+                        problems.Error(doc.Location, Codes.NotAnObject,
+                            $"document is not an EdgeOps object (apiVersion {FleetApi.ApiVersion}); Kubernetes manifests belong in their own files, referenced from a Workload");
+                    }
+                }
+            }
+
+            file.HoldsFleetDocuments = docs.Any(d => d is not null && IsFleetDocument(d));
+        }
+
+        file.Problems = problems.InOrder();
+        return file;
+    }
+
+    private static ReadObject ReadObjectOf(string file, MappingNode node, string kind)
+    {
+        var problems = new DiagnosticBag();
+        var root = new FieldReader(node, kind, problems);
+        root.Raw("apiVersion");
+        root.Raw("kind");
+        var meta = CommonReaders.Metadata(root, kind);
+        var metaProblems = problems.InOrder();
+        // Without a name, the rest is read against a placeholder, so its problems are reported in the same run.
+        var used = meta ?? new ObjectMeta(new Located<string>("unnamed", node.Location), ImmutableSortedDictionary<string, string>.Empty, node.Location);
+        object? model = kind switch
+        {
+            FleetApi.FleetKind => KindReaders.Fleet(root, used),
+            FleetApi.ClusterKind => KindReaders.Cluster(root, used),
+            FleetApi.WorkloadKind => KindReaders.Workload(root, used, file),
+            FleetApi.DeviceConfigKind => KindReaders.DeviceConfig(root, used),
+            _ => KindReaders.UpgradePlan(root, used),
+        };
+        var all = problems.InOrder();
+        return new ReadObject(kind, meta, meta is null ? null : model, metaProblems, [.. all.Skip(metaProblems.Count)]);
     }
 
     private Workload LoadManifests(
         Workload workload,
         FleetFiles files,
-        Dictionary<string, IReadOnlyList<Node?>?> parsedByPath,
+        Dictionary<string, ReadFile> parsedByPath,
         HashSet<string> manifestCandidates,
         HashSet<string> referenced,
         DiagnosticBag diagnostics)
@@ -317,18 +362,29 @@ public sealed class FleetLoader
 
             foreach (var file in manifestFiles)
             {
-                if (!manifestCandidates.Contains(file) && parsedByPath.TryGetValue(file, out var fleetDocs) && fleetDocs is not null)
+                if (!manifestCandidates.Contains(file) && parsedByPath.TryGetValue(file, out var fleetFile) && fleetFile.Parsed)
                 {
                     diagnostics.Error(located.Location, Codes.ManifestNotAMapping, $"manifest path '{located.Value}' names {file}, which holds EdgeOps objects, not Kubernetes manifests");
                     continue;
                 }
 
                 referenced.Add(file);
-                if (!parsedByPath.TryGetValue(file, out var docs))
+                IReadOnlyList<Node?>? docs;
+                if (parsedByPath.TryGetValue(file, out var parsed))
+                {
+                    docs = parsed.Documents;
+                }
+                else
                 {
                     var text = files.ReadText(file, diagnostics);
                     docs = text is null ? null : YamlReader.ReadDocuments(file, text, diagnostics, _options.Yaml);
-                    parsedByPath[file] = docs;
+                    parsedByPath[file] = new ReadFile(file)
+                    {
+                        Parsed = docs is not null,
+                        ManifestCandidate = true,
+                        HoldsFleetDocuments = docs?.Any(d => d is not null && IsFleetDocument(d)) == true,
+                        Documents = docs,
+                    };
                 }
 
                 if (docs is null)
@@ -449,8 +505,8 @@ public sealed class FleetLoader
     private static bool IsFleetDocument(Node doc) =>
         doc is MappingNode map && map.GetString("apiVersion")?.StartsWith(FleetApi.Group + "/", StringComparison.Ordinal) == true;
 
-    private static bool IsWorkloadFile(Dictionary<string, IReadOnlyList<Node?>?> parsed, string path) =>
-        parsed.TryGetValue(path, out var docs) && docs is not null && docs.Any(d => d is not null && IsFleetDocument(d));
+    private static bool IsWorkloadFile(Dictionary<string, ReadFile> parsed, string path) =>
+        parsed.TryGetValue(path, out var file) && file.HoldsFleetDocuments;
 
     private static bool IsPolicyData(string path, FleetSettings settings) =>
         path.StartsWith("policies/", StringComparison.Ordinal)
