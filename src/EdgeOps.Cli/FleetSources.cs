@@ -5,7 +5,8 @@ namespace EdgeOps.Cli;
 /// <summary>Opens the fleet a command names: a folder, or with a revision, that folder's tree in Git.</summary>
 internal static class FleetSources
 {
-    public static IFleetSource Open(string path, string? revision)
+    /// <summary>Lazy: a revision's tree is listed only if its entries are listed, not to read a few of its files.</summary>
+    public static IFleetSource Open(string path, string? revision, bool lazy = false)
     {
         if (revision is null)
         {
@@ -26,7 +27,7 @@ internal static class FleetSources
 
         try
         {
-            return GitTreeFleetSource.Open(path, revision);
+            return GitTreeFleetSource.Open(path, revision, lazy);
         }
         catch (LibGit2Sharp.LibGit2SharpException ex)
         {

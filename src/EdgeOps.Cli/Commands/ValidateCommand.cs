@@ -50,7 +50,7 @@ internal static class ValidateCommand
     {
         var stopwatch = Stopwatch.StartNew();
         using var source = FleetSources.Open(path, revision);
-        using var before = changedSince is null ? null : FleetSources.Open(path, changedSince);
+        using var before = changedSince is null ? null : FleetSources.Open(path, changedSince, lazy: true);
         using var progress = context.ErrorIsTerminal && format == "text" ? new ProgressLine(context.Error, ProgressThreshold) : null;
         ChangeImpact? impact = null;
         IReadOnlyList<string> commentsOnly = [];
@@ -66,7 +66,8 @@ internal static class ValidateCommand
                 // where its objects were placed; its own problems are not reported.
                 var (changed, comments) = FleetChanges.WithoutCommentOnly(FleetChanges.FromGit(path, changedSince!, revision) ?? FleetChanges.Between(before, source), before, source);
                 commentsOnly = comments;
-                using var touched = new FilteredFleetSource(before, ChangeImpact.BeforeFiles(changed, fleet));
+                var (files, folders) = ChangeImpact.BeforeFiles(changed, fleet);
+                using var touched = new FilteredFleetSource(before, files, folders);
                 var old = new FleetLoader().Load(touched).Fleet;
                 impact = ChangeImpact.Of(changed, old, fleet);
                 return impact.Clusters;

@@ -13,16 +13,45 @@ public sealed class FilteredFleetSource : IFleetSource
         {
             if (entry.Kind != FleetEntryKind.Directory && admit(path))
             {
-                entries[path] = entry;
-                for (var slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
-                {
-                    var folder = path[..slash];
-                    if (!entries.TryAdd(folder, inner.Entries.TryGetValue(folder, out var dir) ? dir : new FleetEntry(folder, FleetEntryKind.Directory, 0)))
-                    {
-                        break;
-                    }
-                }
+                Admit(entry, entries);
             }
+        }
+
+        Entries = entries;
+    }
+
+    /// <summary>Adds an entry and the folders above it.</summary>
+    private void Admit(FleetEntry entry, Dictionary<string, FleetEntry> entries)
+    {
+        var path = entry.Path;
+        entries[path] = entry;
+        for (var slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
+        {
+            var folder = path[..slash];
+            if (!entries.TryAdd(folder, _inner.Entries.TryGetValue(folder, out var dir) ? dir : new FleetEntry(folder, FleetEntryKind.Directory, 0)))
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A view holding the named files and everything under the named folders, found by looking each up (and listing
+    /// each folder) rather than by listing the whole of <paramref name="inner"/>.
+    /// </summary>
+    public FilteredFleetSource(IFleetSource inner, IEnumerable<string> files, IEnumerable<string> folders)
+    {
+        _inner = inner;
+        var entries = new Dictionary<string, FleetEntry>(StringComparer.Ordinal);
+        var admitted = files.Where(f => inner.Entries.TryGetValue(f, out var e) && e.Kind != FleetEntryKind.Directory)
+            .Select(f => inner.Entries[f])
+            .Concat(folders.SelectMany(f => inner is GitTreeFleetSource git
+                ? git.EntriesUnder(f)
+                : inner.Entries.Values.Where(e => e.Path.StartsWith(f, StringComparison.Ordinal))))
+            .Where(e => e.Kind != FleetEntryKind.Directory);
+        foreach (var entry in admitted)
+        {
+            Admit(entry, entries);
         }
 
         Entries = entries;

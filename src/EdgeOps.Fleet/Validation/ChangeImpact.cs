@@ -49,7 +49,7 @@ public sealed record ChangeImpact(bool All, IReadOnlySet<string> Clusters, IRead
     /// folders of the objects that own them now (their definitions and manifests), so that the old fleet is read
     /// only where the change is, not whole.
     /// </summary>
-    public static Func<string, bool> BeforeFiles(IReadOnlySet<string> changed, FleetModel after)
+    public static (IReadOnlySet<string> Files, IReadOnlySet<string> Folders) BeforeFiles(IReadOnlySet<string> changed, FleetModel after)
     {
         var folders = new HashSet<string>(StringComparer.Ordinal);
         var files = new HashSet<string>(changed, StringComparer.Ordinal) { "fleet.yaml", "fleet.yml" };
@@ -63,7 +63,7 @@ public sealed record ChangeImpact(bool All, IReadOnlySet<string> Clusters, IRead
             }
         }
 
-        return path => files.Contains(path) || folders.Any(f => path.StartsWith(f, StringComparison.Ordinal));
+        return (files, folders);
     }
 
     private static bool IsInert(string path) =>
