@@ -75,4 +75,45 @@ public sealed class GitTreeFleetSourceTests
         using var fleet = new TempFleet();
         Assert.Throws<FleetSourceException>(() => GitTreeFleetSource.Open(fleet.Root, "HEAD"));
     }
+
+    [Fact]
+    public void OpenLazily_LooksFilesUpWithoutListingTheTree_AndListsItOnlyWhenAsked()
+    {
+        using var fleet = new TempFleet();
+        fleet.Cluster("a");
+        fleet.Workload("app");
+        fleet.Commit("fleet");
+        // A branch of the tree too deep to list: a lazy source reads the rest without ever walking it.
+        using (var repository = new LibGit2Sharp.Repository(fleet.Root))
+        {
+            var blob = repository.ObjectDatabase.CreateBlob(new MemoryStream("x"u8.ToArray()));
+            var tree = repository.ObjectDatabase.CreateTree(new LibGit2Sharp.TreeDefinition().Add("f", blob, LibGit2Sharp.Mode.NonExecutableFile));
+            for (var i = 0; i < 100; i++)
+            {
+                tree = repository.ObjectDatabase.CreateTree(new LibGit2Sharp.TreeDefinition().Add("d", tree));
+            }
+
+            var head = repository.Head.Tip;
+            var signature = new LibGit2Sharp.Signature("t", "t@example.invalid", DateTimeOffset.UnixEpoch);
+            var root = repository.ObjectDatabase.CreateTree(LibGit2Sharp.TreeDefinition.From(head.Tree).Add("deep", tree));
+            var commit = repository.ObjectDatabase.CreateCommit(signature, signature, "deep", root, [head], false);
+            repository.Refs.UpdateTarget(repository.Refs.Head.ResolveToDirectReference(), commit.Id);
+        }
+
+        Assert.Throws<FleetSourceException>(() => GitTreeFleetSource.Open(fleet.Root, "HEAD").Dispose());
+        using var lazy = GitTreeFleetSource.Open(fleet.Root, "HEAD", lazy: true);
+
+        Assert.True(lazy.Entries.TryGetValue("clusters/a.yaml", out var file));
+        Assert.Equal(FleetEntryKind.File, file.Kind);
+        Assert.Contains("name: a", System.Text.Encoding.UTF8.GetString(lazy.ReadAllBytes("clusters/a.yaml")), StringComparison.Ordinal);
+        Assert.False(lazy.Entries.ContainsKey("clusters/missing.yaml"));
+        Assert.False(lazy.Entries.ContainsKey(".git/config"));
+        var under = lazy.EntriesUnder("workloads/app/").Select(e => e.Path).Order(StringComparer.Ordinal).ToList();
+        Assert.Contains("workloads/app/workload.yaml", under);
+        Assert.All(under, p => Assert.StartsWith("workloads/app/", p, StringComparison.Ordinal));
+        Assert.NotEmpty(lazy.ReadAllBytes(under.First(p => p.EndsWith(".yaml", StringComparison.Ordinal))));
+
+        var listing = Assert.Throws<FleetSourceException>(() => lazy.Entries.Count);
+        Assert.Contains("nested more than 64 folders deep", listing.Message, StringComparison.Ordinal);
+    }
 }
