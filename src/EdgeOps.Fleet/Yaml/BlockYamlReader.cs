@@ -34,12 +34,15 @@ internal static class BlockYamlReader
         return reader.ReadStream(documents);
     }
 
-    /// <summary>No tab, carriage return, control character, byte-order mark or surrogate: the reader counts columns as YamlDotNet does only without them.</summary>
+    /// <summary>
+    /// No tab, carriage return, control character, byte-order mark, surrogate, or the line and paragraph separators
+    /// YamlDotNet breaks lines at: the reader counts lines and columns as YamlDotNet does only without them.
+    /// </summary>
     private static bool IsPlainText(string text)
     {
         foreach (var c in text)
         {
-            if (c < ' ' ? c != '\n' : c is (>= '\u007f' and <= '\u009f') or '\ufeff' or '\ufffe' or '\uffff' or (>= '\ud800' and <= '\udfff'))
+            if (c < ' ' ? c != '\n' : c is (>= '\u007f' and <= '\u009f') or '\u2028' or '\u2029' or '\ufeff' or '\ufffe' or '\uffff' or (>= '\ud800' and <= '\udfff'))
             {
                 return false;
             }

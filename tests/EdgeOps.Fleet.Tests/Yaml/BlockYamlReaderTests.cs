@@ -81,6 +81,18 @@ public sealed class BlockYamlReaderTests
         Assert.Equal(fully.ToSortedList().Select(d => d.ToString()), diagnostics.ToSortedList().Select(d => d.ToString()));
     }
 
+    [Theory]
+    [InlineData("a: x\u2028y\nb: 1\n")]
+    [InlineData("a: x\u2029y\n")]
+    [InlineData("a: x\u0085y\n")]
+    [InlineData("a: \u00a0x\u00a0\nb:\u00a0y\n")]
+    [InlineData("a: x\u200by\nb: \u3000\n")]
+    [InlineData("\u00a0a: 1\n")]
+    [InlineData("a: 1\n\u00a0\nb: 2\n")]
+    [InlineData("a: x \u00a0# c\n")]
+    [InlineData("k: v\u000bw\n")]
+    public void UnusualCharacters_AgreeWithTheFullReader_WhereTaken(string text) => AssertAgrees(text);
+
     [Fact]
     public void ReadsEveryClusterFileOfTheExampleFleet_WhichIsWhatMakesLoadingFast()
     {
@@ -340,7 +352,7 @@ public sealed class BlockYamlReaderTests
         return (mapping ? "{" : "[") + spaced + string.Join(", ", items) + spaced + (mapping ? "}" : "]");
     }
 
-    private static readonly string[] Fragments = [" ", "  ", "\n", ":", ": ", "-", "- ", "#", " #", "'", "\"", "---\n", "{", "}", "[", "]", "\t", "&a ", "*a", "|", "\n  ", "x"];
+    private static readonly string[] Fragments = [" ", "  ", "\n", ":", ": ", "-", "- ", "#", " #", "'", "\"", "---\n", "{", "}", "[", "]", "\t", "&a ", "*a", "|", "\n  ", "x", "\u2028", "\u00a0", "\u0085", "\r\n", "!", "%", "@", "`", "?", ",", "<<: "];
 
     private static string Mutate(string text, Random random)
     {
