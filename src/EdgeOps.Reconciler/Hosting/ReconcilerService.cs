@@ -61,6 +61,11 @@ public sealed partial class ReconcilerService(
                 // correction goes on while a revision waits hours for its wave or window.
                 var delay = result.RequeueAfter is { } requeue ? (requeue < interval ? requeue : Jitter(interval)) : failures == 0 ? Jitter(interval) : Backoff(failures);
                 NextPass(logger, delay.TotalSeconds);
+                if (options.ReleaseMemoryWhenIdle)
+                {
+                    MemoryReleased(logger, IdleMemory.Release());
+                }
+
                 try
                 {
                     // A live position that changes placement wakes the loop early.
@@ -103,6 +108,9 @@ public sealed partial class ReconcilerService(
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "object {Object} failed ({Location}): {Reason}")]
     private static partial void ObjectFailed(ILogger logger, string @object, string location, string reason);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "idle: {Kibibytes} KiB of clean file pages released")]
+    private static partial void MemoryReleased(ILogger logger, long kibibytes);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "cluster lease released")]
     private static partial void LeaseReleased(ILogger logger);

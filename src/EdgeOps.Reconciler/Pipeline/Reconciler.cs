@@ -14,6 +14,12 @@ public sealed record ReconcilerOptions
 
     public required string Cluster { get; init; }
 
+    /// <summary>
+    /// Between passes, return the GC's free regions and drop clean file-backed pages from the resident set
+    /// (<see cref="Hosting.IdleMemory"/>), so that the agent's footprint while it waits is what it uses.
+    /// </summary>
+    public bool ReleaseMemoryWhenIdle { get; init; } = true;
+
     public required string StateDirectory { get; init; }
 
     /// <summary>The reconciler's namespace: inventory, status, lease and events live there.</summary>
