@@ -5,7 +5,8 @@ namespace EdgeOps.Reconciler.Hosting;
 
 /// <summary>
 /// What the agent gives back while it waits for its next pass, which is nearly all the time. A full,
-/// compacting collection in the GC's aggressive mode returns the regions a pass grew into. Then every page
+/// compacting collection in the GC's aggressive mode returns the regions a pass grew into, and malloc_trim
+/// the free pages of the native heap. Then every page
 /// the process maps from a file and holds exactly as the file has it (the binary's code and read-only data,
 /// libgit2's and OpenSSL's, pack files libgit2 maps) is dropped from the process with MADV_DONTNEED: the page
 /// stays in the kernel's page cache, and the next pass that touches it maps it back with a minor fault.
@@ -21,7 +22,26 @@ internal static partial class IdleMemory
     public static long Release()
     {
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        return OperatingSystem.IsLinux() ? ReleaseCleanFilePages() : 0;
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        TrimNativeHeap();
+        return ReleaseCleanFilePages();
+    }
+
+    /// <summary>Free pages inside glibc's malloc arenas (libgit2's, OpenSSL's, the runtime's own) go back to the kernel.</summary>
+    private static void TrimNativeHeap()
+    {
+        try
+        {
+            _ = MallocTrim(0); // 1 if memory went back, 0 if there was none to give
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // Not glibc (musl has no malloc_trim): nothing to do.
+        }
     }
 
     private static long ReleaseCleanFilePages()
@@ -112,6 +132,9 @@ internal static partial class IdleMemory
             return Madvise((nint)start, (nuint)(end - start), MadviseDontNeed) == 0 ? Resident : 0;
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     private static partial int Madvise(nint address, nuint length, int advice);
