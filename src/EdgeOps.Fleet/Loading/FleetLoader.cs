@@ -526,13 +526,4 @@ public sealed class FleetLoader
 
     private static bool HasExtension(string path, string[] extensions) =>
         extensions.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
-
-    private static void Add<T>(List<T> list, T? item)
-        where T : class
-    {
-        if (item is not null)
-        {
-            list.Add(item);
-        }
-    }
 }

@@ -33,53 +33,19 @@ public static class Substitution
     /// </summary>
     public static IReadOnlyList<string>? VariableNames(Node node)
     {
+        // The substitution itself finds them, so that names are read exactly as rendering reads them.
         var names = new List<string>();
-        return Collect(node, names) ? names : null;
-
-        static bool Collect(Node node, List<string> names)
+        var malformed = false;
+        Apply(node, name =>
         {
-            switch (node)
+            if (!names.Contains(name))
             {
-                case ScalarNode { Kind: ScalarKind.String } s when s.Value.Contains("${", StringComparison.Ordinal):
-                    var text = s.Value;
-                    for (var i = text.IndexOf('$'); i >= 0 && i < text.Length - 1; i = text.IndexOf('$', i))
-                    {
-                        if (text[i + 1] == '$' && i + 2 < text.Length && text[i + 2] == '{')
-                        {
-                            i += 3;
-                            continue;
-                        }
-
-                        if (text[i + 1] != '{')
-                        {
-                            i++;
-                            continue;
-                        }
-
-                        var close = text.IndexOf('}', i + 2);
-                        if (close < 0)
-                        {
-                            return false;
-                        }
-
-                        var name = text[(i + 2)..close].Trim();
-                        if (!names.Contains(name))
-                        {
-                            names.Add(name);
-                        }
-
-                        i = close + 1;
-                    }
-
-                    return true;
-                case SequenceNode seq:
-                    return seq.Items.All(item => Collect(item, names));
-                case MappingNode map:
-                    return map.Entries.All(e => Collect(e.Value, names));
-                default:
-                    return true;
+                names.Add(name);
             }
-        }
+
+            return ScalarNode.NullValue;
+        }, (_, _, _) => malformed = true);
+        return malformed ? null : names;
     }
 
     /// <summary>
