@@ -12,28 +12,46 @@ namespace EdgeOps.Policy.Sandbox;
 /// fifth of a policy call on virtual machines where the clock is a system call, and the counter's few
 /// milliseconds of lag are nothing against a budget of seconds. The thread is a plain OS thread, not a
 /// thread-pool timer, so a saturated pool (validation runs policies on every core) cannot stop the clock.
+/// It ticks only while some call is armed: between the agent's passes it sleeps, instead of waking the
+/// device two hundred times a second for nothing.
 /// </para>
 /// </summary>
-internal sealed class CallDeadline : Constraint
+internal sealed class CallDeadline(CallDeadline.Clock clock) : Constraint
 {
+    private readonly Clock _clock = clock;
     private long _deadline = long.MaxValue;
     private TimeSpan _budget;
     private CancellationToken _token;
+
+    public CallDeadline()
+        : this(Clock.Shared)
+    {
+    }
 
     public override bool IsAmortizable => true;
 
     /// <summary>Arms the budget from now; calling it again re-arms.</summary>
     public void Begin(TimeSpan budget, CancellationToken token)
     {
+        if (_deadline == long.MaxValue)
+        {
+            _clock.Arm();
+        }
+
         _budget = budget;
         _token = token;
         var milliseconds = (long)Math.Min(budget.TotalMilliseconds, long.MaxValue / 4);
-        _deadline = Clock.Now + Math.Max(1, milliseconds);
+        _deadline = _clock.Now + Math.Max(1, milliseconds);
     }
 
     /// <summary>Disarms: outside a call nothing is bounded (and checks cost two loads).</summary>
     public void End()
     {
+        if (_deadline != long.MaxValue)
+        {
+            _clock.Disarm();
+        }
+
         _deadline = long.MaxValue;
         _token = default;
     }
@@ -41,7 +59,7 @@ internal sealed class CallDeadline : Constraint
     public override void Check()
     {
         _token.ThrowIfCancellationRequested();
-        if (_deadline != long.MaxValue && Clock.Now > _deadline)
+        if (_deadline != long.MaxValue && _clock.Now > _deadline)
         {
             throw new TimeoutException($"the policy call ran past its time budget of {_budget.TotalSeconds:0.###} s");
         }
@@ -52,27 +70,71 @@ internal sealed class CallDeadline : Constraint
     {
     }
 
-    /// <summary>Milliseconds since an arbitrary start, advanced every few milliseconds by one background thread.</summary>
-    internal static class Clock
+    /// <summary>
+    /// Milliseconds since an arbitrary start, advanced every few milliseconds by one background thread
+    /// while at least one deadline is armed. Arming a stopped clock first sets it to the time, so a
+    /// deadline is never counted from a stale reading.
+    /// </summary>
+    internal sealed class Clock
     {
-        private const int Resolution = 5;
-        private static long _now = Environment.TickCount64;
+        public const int Resolution = 5;
 
-        static Clock()
+        private readonly object _gate = new();
+        private long _now = Environment.TickCount64;
+        private int _armed;
+
+        private Clock()
         {
             var ticker = new Thread(Tick) { IsBackground = true, Name = "edgeops-policy-clock" };
             ticker.Start();
         }
 
-        public static long Now => Volatile.Read(ref _now);
+        /// <summary>The clock every policy engine reads; made, with its thread, on the first policy call.</summary>
+        public static Clock Shared => SharedHolder.Instance;
 
-        private static void Tick()
+        public long Now => Volatile.Read(ref _now);
+
+        /// <summary>Deadlines armed now: while there are none the thread sleeps.</summary>
+        public int Armed => Volatile.Read(ref _armed);
+
+        /// <summary>A clock of its own, with a thread of its own (for tests that watch it stop and start).</summary>
+        internal static Clock CreateForTests() => new();
+
+        public void Arm()
+        {
+            if (Interlocked.Increment(ref _armed) == 1)
+            {
+                Volatile.Write(ref _now, Environment.TickCount64);
+                lock (_gate)
+                {
+                    Monitor.Pulse(_gate);
+                }
+            }
+        }
+
+        public void Disarm() => Interlocked.Decrement(ref _armed);
+
+        private void Tick()
         {
             while (true)
             {
+                lock (_gate)
+                {
+                    // Checked and waited on under the lock that Arm pulses under: no wake-up is lost.
+                    while (Volatile.Read(ref _armed) == 0)
+                    {
+                        Monitor.Wait(_gate);
+                    }
+                }
+
                 Thread.Sleep(Resolution);
                 Volatile.Write(ref _now, Environment.TickCount64);
             }
+        }
+
+        private static class SharedHolder
+        {
+            public static readonly Clock Instance = new();
         }
     }
 }
