@@ -26,7 +26,7 @@ internal static class ApplyBenchmark
         for (var round = 0; round < rounds; round++)
         {
             await using var proxy = new FaultProxy(server.ServerUri);
-            using var api = new KubeApi(new k8s.KubernetesClientConfiguration { Host = proxy.Uri.ToString(), AccessToken = server.Token, SkipTlsVerify = true });
+            using var api = new KubeApi(new KubeConnection { Server = new Uri(proxy.Uri.ToString()), Token = server.Token, SkipTlsVerify = true });
             var suffix = Guid.NewGuid().ToString("N")[..8];
             var engine = new ApplyEngine(api, new InventoryStore(api, "edgeops-bench-" + suffix));
             var objects = Objects(count, suffix);

@@ -18,13 +18,17 @@ internal static class PolicyThroughput
     /// <summary>Measured rounds on each side; the median is reported (these machines are noisy).</summary>
     private const int Rounds = 5;
 
-    public static int Run(int count, string repoRoot, IReadOnlyList<string> only)
+    public static int Run(int count, string policyDirectory, string repoRoot, IReadOnlyList<string> only, bool builtIn)
     {
         var documents = Enumerable.Range(0, count).Select(Deployment).ToList();
         var yaml = string.Join("---\n", documents);
         var bag = new DiagnosticBag();
         var objects = StandaloneTarget.Read("deployments.yaml", yaml, bag);
-        var set = PolicyLoader.Load(BuiltInModules.PolicyNames.Where(n => only.Count == 0 || only.Contains(n)).Select(PolicySourceFile.BuiltInPolicy), bag);
+        var sources = builtIn
+            ? BuiltInModules.PolicyNames.Select(PolicySourceFile.BuiltInPolicy)
+            : Directory.GetFiles(policyDirectory, "*.js").Order(StringComparer.Ordinal).Select(f => new PolicySourceFile(Path.GetFileName(f), File.ReadAllText(f)));
+        var set = PolicyLoader.Load(sources, bag);
+        set = set with { Policies = [.. set.Policies.Where(p => only.Count == 0 || only.Contains(p.Name))] };
         if (bag.HasErrors)
         {
             Console.Error.WriteLine(string.Join("\n", bag.ToSortedList()));
@@ -60,7 +64,7 @@ internal static class PolicyThroughput
 
         var json = Path.Combine(Path.GetTempPath(), $"edgeops-objects-{Environment.ProcessId}.json");
         File.WriteAllText(json, "[" + string.Join(",", objects.Select(o => Fleet.Yaml.JsonText.Write(o.Body))) + "]");
-        var node = RunNode(json, Path.Combine(repoRoot, "policies"), Path.Combine(repoRoot, "bench", "node", "policy-throughput.mjs"), set.Policies.Select(p => p.Name));
+        var node = RunNode(json, policyDirectory, Path.Combine(repoRoot, "bench", "node", "policy-throughput.mjs"), set.Policies.Select(p => p.Name));
         File.Delete(json);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

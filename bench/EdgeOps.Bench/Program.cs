@@ -74,9 +74,15 @@ if (args[0] == "policy-throughput")
 {
     var count = 10_000;
     var only = new List<string>();
+    string? policyDirectory = null;
     for (var i = 1; i + 1 < args.Length; i += 2)
     {
-        if (args[i] == "--objects")
+        if (args[i] == "--policies")
+        {
+            policyDirectory = Path.GetFullPath(args[i + 1]);
+        }
+
+        else if (args[i] == "--objects")
         {
             count = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
         }
@@ -86,7 +92,7 @@ if (args[0] == "policy-throughput")
         }
     }
 
-    return PolicyThroughput.Run(count, RepoRoot(), only);
+    return PolicyThroughput.Run(count, policyDirectory ?? Path.Combine(RepoRoot(), "policies"), RepoRoot(), only, builtIn: policyDirectory is null);
 }
 
 if (args[0] == "yaml-parse" && args.Length > 1)

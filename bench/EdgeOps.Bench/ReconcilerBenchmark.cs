@@ -29,7 +29,7 @@ internal static class ReconcilerBenchmark
         using var http = new GitHttpBackend(work);
         var url = new Uri(http.Uri, "fleet").ToString();
         await using var proxy = new FaultProxy(server.ServerUri);
-        using var api = new KubeApi(new k8s.KubernetesClientConfiguration { Host = proxy.Uri.ToString(), AccessToken = server.Token, SkipTlsVerify = true });
+        using var api = new KubeApi(new KubeConnection { Server = new Uri(proxy.Uri.ToString()), Token = server.Token, SkipTlsVerify = true });
         var state = Path.Combine(work, "state");
         var steps = new StepTimer();
         var reconciler = new Reconciler.Pipeline.Reconciler(new ReconcilerOptions
@@ -97,6 +97,12 @@ internal static class ReconcilerBenchmark
         else
         {
             Console.WriteLine($"(no NativeAOT build at {aot}: run scripts/publish.sh linux-x64 for its figures)");
+        }
+
+        // Another build to compare with in the same run (an older commit's scripts/publish.sh output, say).
+        if (Environment.GetEnvironmentVariable("EDGEOPS_BENCH_BASELINE") is { Length: > 0 } baseline && File.Exists(baseline))
+        {
+            await DaemonFiguresAsync(server, url, repo, ns, work, baseline, $"baseline {baseline}");
         }
 
         Directory.Delete(work, recursive: true);

@@ -128,6 +128,12 @@ public static class EdgeOpsCli
             await stderr.WriteLineAsync("edgeops: interrupted").ConfigureAwait(false);
             return ExitCodes.Cancelled;
         }
+        catch (Reconciler.Kube.KubeConfigException ex)
+        {
+            // Located in a kubeconfig file: the diagnostic line as it is (path:line:col: error EO…).
+            await stderr.WriteLineAsync(ex.Diagnostic is null ? $"edgeops: cannot use the Kubernetes configuration: {ex.Message}" : ex.Message).ConfigureAwait(false);
+            return ExitCodes.UsageOrIo;
+        }
         catch (Exception ex) when (ex is FleetSourceException or UnknownClusterException or IOException or UnauthorizedAccessException or InvalidDataException or Reconciler.Pipeline.ReconcilerException or Reconciler.Kube.KubeUnavailableException
             or Reconciler.Status.CollectorUnavailableException or Reconciler.Status.CollectorRejectedException)
         {

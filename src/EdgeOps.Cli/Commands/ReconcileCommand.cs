@@ -8,7 +8,6 @@ using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Source;
 using EdgeOps.Reconciler.Status;
 using EdgeOps.Reconciler.Upgrades;
-using k8s;
 
 namespace EdgeOps.Cli.Commands;
 
@@ -111,7 +110,7 @@ internal static class ReconcileCommand
         return command;
     }
 
-    private static async Task<int> RunOnceAsync(CliContext context, ReconcilerOptions options, KubernetesClientConfiguration configuration, CancellationToken cancellationToken)
+    private static async Task<int> RunOnceAsync(CliContext context, ReconcilerOptions options, KubeConnection configuration, CancellationToken cancellationToken)
     {
         using var held = StateLock.Acquire(options.StateDirectory);
         using var api = new KubeApi(configuration);
@@ -142,24 +141,7 @@ internal static class ReconcileCommand
         };
     }
 
-    internal static KubernetesClientConfiguration Configuration(string? kubeconfig, string? context = null)
-    {
-        try
-        {
-            if (kubeconfig is not null)
-            {
-                return KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig, currentContext: context);
-            }
-
-            return KubernetesClientConfiguration.IsInCluster() && context is null
-                ? KubernetesClientConfiguration.InClusterConfig()
-                : KubernetesClientConfiguration.BuildConfigFromConfigFile(Environment.GetEnvironmentVariable("KUBECONFIG"), currentContext: context);
-        }
-        catch (Exception ex) when (ex is k8s.Exceptions.KubeConfigException or IOException)
-        {
-            throw new FleetSourceException($"cannot read the Kubernetes configuration: {ex.Message}", ex);
-        }
-    }
+    internal static KubeConnection Configuration(string? kubeconfig, string? context = null) => KubeConfig.Resolve(kubeconfig, context);
 
     private static CollectorOptions? Collector(string? url, string? reportKey, TimeSpan heartbeat)
     {

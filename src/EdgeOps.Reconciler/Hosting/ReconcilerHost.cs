@@ -1,7 +1,6 @@
 using EdgeOps.Reconciler.Kube;
 using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Status;
-using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,7 +13,7 @@ public static class ReconcilerHost
     /// <summary>Exit code of a daemon stopped by a defect in a pass (EX_SOFTWARE).</summary>
     public const int Crashed = 70;
 
-    public static async Task<int> RunAsync(ReconcilerOptions options, KubernetesClientConfiguration configuration, TimeSpan interval, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ReconcilerOptions options, KubeConnection connection, TimeSpan interval, CancellationToken cancellationToken)
     {
         using var held = StateLock.Acquire(options.StateDirectory);
         var metrics = new ReconcilerMetrics();
@@ -29,7 +28,7 @@ public static class ReconcilerHost
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(_ => new KubeApi(configuration));
+        builder.Services.AddSingleton(_ => new KubeApi(connection));
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(sp => new ReconcilerService(options, sp.GetRequiredService<KubeApi>(), interval,
             sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ReconcilerService>>()));

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using k8s;
 
 namespace EdgeOps.Reconciler.Kube;
 
@@ -24,26 +23,30 @@ public sealed record KubeApiOptions
 
 /// <summary>
 /// The Kubernetes API as the apply engine needs it: discovery (kind → resource), server-side apply,
-/// get, list and delete of objects of any kind, custom resources included. Built on KubernetesClient
-/// for configuration, TLS and authentication; requests go through its HTTP client. Every request is
-/// idempotent, so transient failures (dropped connections, 429 with Retry-After, 5xx) are retried
-/// with backoff.
+/// get, list and delete of objects of any kind, custom resources included, as plain JSON over one
+/// HTTP client made from a <see cref="KubeConnection"/> (no typed client: the agent handles objects of
+/// every kind alike). Every request is idempotent, so transient failures (dropped connections, 429
+/// with Retry-After, 5xx) are retried with backoff.
 /// </summary>
 public sealed class KubeApi : IDisposable
 {
     private const string ApplyPatch = "application/apply-patch+yaml";
 
-    private readonly Kubernetes _client;
+    private readonly KubeConnection _connection;
+    private readonly HttpClient _http;
     private readonly KubeApiOptions _options;
     private readonly ConcurrentDictionary<(string ApiVersion, string Kind), ApiResource> _resources = new();
     private readonly SemaphoreSlim _discovery = new(1, 1);
     private long _requests;
     private long _writes;
 
-    public KubeApi(KubernetesClientConfiguration configuration, KubeApiOptions? options = null)
+    public KubeApi(KubeConnection connection, KubeApiOptions? options = null)
     {
-        _client = new Kubernetes(configuration);
+        _connection = connection;
         _options = options ?? new KubeApiOptions();
+        // Each request has its own deadline (RequestTimeout), so the client's own stays out of the way.
+        _http = new HttpClient(connection.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("edgeops", typeof(KubeApi).Assembly.GetName().Version?.ToString(3) ?? "0"));
     }
 
     /// <summary>Requests sent (each retry counts), and of those the ones that change state.</summary>
@@ -116,7 +119,7 @@ public sealed class KubeApi : IDisposable
 
     public void Dispose()
     {
-        _client.Dispose();
+        _http.Dispose();
         _discovery.Dispose();
     }
 
@@ -209,7 +212,7 @@ public sealed class KubeApi : IDisposable
                 Interlocked.Increment(ref _writes);
             }
 
-            using var request = new HttpRequestMessage(method, new Uri(_client.BaseUri, path.TrimStart('/')));
+            using var request = new HttpRequestMessage(method, new Uri(_connection.BaseUri, path.TrimStart('/')));
             if (body is not null)
             {
                 request.Content = new StringContent(body, Encoding.UTF8);
@@ -217,10 +220,7 @@ public sealed class KubeApi : IDisposable
             }
 
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            if (_client.Credentials is not null)
-            {
-                await _client.Credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
-            }
+            _connection.Authorize(request);
 
             TimeSpan? retryAfter = null;
             string failure;
@@ -228,7 +228,7 @@ public sealed class KubeApi : IDisposable
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(_options.RequestTimeout);
-                using var response = await _client.HttpClient.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
                 var status = response.StatusCode;
                 if (!IsTransient(status) || IsPermanentServerError(text))

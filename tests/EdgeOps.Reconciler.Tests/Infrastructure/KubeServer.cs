@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using k8s;
+using System.Security.Cryptography.X509Certificates;
+using EdgeOps.Reconciler.Kube;
 
 namespace EdgeOps.Reconciler.Tests.Infrastructure;
 
@@ -19,11 +20,17 @@ public sealed class KubeServer : IAsyncDisposable
 
     private KubeServer(string directory) => _directory = directory;
 
-    public KubernetesClientConfiguration Configuration { get; private set; } = null!;
+    public KubeConnection Configuration { get; private set; } = null!;
 
     public Uri ServerUri { get; private set; } = null!;
 
     public string Token { get; private set; } = string.Empty;
+
+    /// <summary>Where the API server wrote its serving certificate (apiserver.crt, with the authority that signed it).</summary>
+    public string CertificateDirectory => Path.Combine(_directory, "certs");
+
+    /// <summary>The authority the API server trusts for client certificates (a certificate's CN is the user, its O the groups).</summary>
+    public X509Certificate2? ClientCa { get; private set; }
 
     /// <summary>With this set to 1, the tests run against the cluster KUBECONFIG names; otherwise always against their own server.</summary>
     public const string RealClusterSwitch = "EDGEOPS_TEST_REAL_CLUSTER";
@@ -38,8 +45,8 @@ public sealed class KubeServer : IAsyncDisposable
         if (Environment.GetEnvironmentVariable(RealClusterSwitch) == "1"
             && Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } kubeconfig && File.Exists(kubeconfig))
         {
-            server.Configuration = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
-            server.ServerUri = new Uri(server.Configuration.Host);
+            server.Configuration = KubeConfig.FromFiles([kubeconfig], null);
+            server.ServerUri = server.Configuration.Server;
             server.IsExternal = true;
             return server;
         }
@@ -70,6 +77,16 @@ public sealed class KubeServer : IAsyncDisposable
         var publicKey = Path.Combine(_directory, "sa.pub");
         await File.WriteAllTextAsync(privateKey, rsa.ExportRSAPrivateKeyPem()).ConfigureAwait(false);
         await File.WriteAllTextAsync(publicKey, rsa.ExportSubjectPublicKeyInfoPem()).ConfigureAwait(false);
+        using (var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            var request = new CertificateRequest("CN=edgeops-test-client-ca", caKey, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            ClientCa = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        }
+
+        var clientCaFile = Path.Combine(_directory, "client-ca.crt");
+        await File.WriteAllTextAsync(clientCaFile, ClientCa.ExportCertificatePem()).ConfigureAwait(false);
         var tokens = Path.Combine(_directory, "tokens.csv");
         await File.WriteAllTextAsync(tokens, $"{Token},admin,admin-uid,system:masters\n").ConfigureAwait(false);
 
@@ -85,6 +102,7 @@ public sealed class KubeServer : IAsyncDisposable
             "--secure-port", securePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--cert-dir", Path.Combine(_directory, "certs"),
             "--token-auth-file", tokens,
+            "--client-ca-file", clientCaFile,
             "--authorization-mode", "RBAC",
             "--service-cluster-ip-range", "10.0.0.0/16",
             "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
@@ -95,7 +113,7 @@ public sealed class KubeServer : IAsyncDisposable
             "--allow-privileged=true");
 
         ServerUri = new Uri($"https://127.0.0.1:{securePort}");
-        Configuration = new KubernetesClientConfiguration { Host = ServerUri.ToString(), AccessToken = Token, SkipTlsVerify = true };
+        Configuration = new KubeConnection { Server = new Uri(ServerUri.ToString()), Token = Token, SkipTlsVerify = true };
         await WaitReadyAsync(TimeSpan.FromSeconds(90)).ConfigureAwait(false);
 
         var kubeconfig = Path.Combine(_directory, "kubeconfig");
@@ -246,6 +264,7 @@ public sealed class KubeServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        ClientCa?.Dispose();
         foreach (var process in Enumerable.Reverse(_processes))
         {
             try

@@ -15,7 +15,7 @@ internal sealed class KubeTestContext : IDisposable
         var configuration = server.Configuration;
         if (host is not null)
         {
-            configuration = new k8s.KubernetesClientConfiguration { Host = host, AccessToken = server.Token, SkipTlsVerify = true };
+            configuration = new KubeConnection { Server = new Uri(host), Token = server.Token, SkipTlsVerify = true };
         }
 
         Api = new KubeApi(configuration, new KubeApiOptions { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(500) });

@@ -130,7 +130,7 @@ public sealed class ReconcilerPassTests(KubeServerFixture fixture) : IDisposable
     {
         var good = CommitFleet(ConfigMaps("a"), "good");
         await using var proxy = new FaultProxy(fixture.Server.ServerUri);
-        using var api = new KubeApi(new k8s.KubernetesClientConfiguration { Host = proxy.Uri.ToString(), AccessToken = fixture.Server.Token, SkipTlsVerify = true },
+        using var api = new KubeApi(new KubeConnection { Server = new Uri(proxy.Uri.ToString()), Token = fixture.Server.Token, SkipTlsVerify = true },
             new KubeApiOptions { InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50) });
         var reconciler = NewReconciler(api);
         await reconciler.RunOnceAsync(CancellationToken.None);

@@ -127,7 +127,7 @@ public sealed class SelfHealingTests(KubeServerFixture fixture) : IDisposable
     {
         var good = CommitFleet(ConfigMaps("a"), "good");
         await using var proxy = new FaultProxy(fixture.Server.ServerUri);
-        using var api = new KubeApi(new k8s.KubernetesClientConfiguration { Host = proxy.Uri.ToString(), AccessToken = fixture.Server.Token, SkipTlsVerify = true },
+        using var api = new KubeApi(new KubeConnection { Server = new Uri(proxy.Uri.ToString()), Token = fixture.Server.Token, SkipTlsVerify = true },
             new KubeApiOptions { InitialBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50), MaxAttempts = 3 });
         var reconciler = NewReconciler(api);
         Assert.Equal(PassOutcome.Applied, (await reconciler.RunOnceAsync(CancellationToken.None)).Outcome);
@@ -281,7 +281,7 @@ public sealed class SelfHealingTests(KubeServerFixture fixture) : IDisposable
 
         // An API server that answers nothing but errors: a Failed pass, still reported on disk.
         await using var proxy = new FaultProxy(fixture.Server.ServerUri, (_, _) => FaultKind.ServerError);
-        using var broken = new KubeApi(new k8s.KubernetesClientConfiguration { Host = proxy.Uri.ToString(), AccessToken = fixture.Server.Token, SkipTlsVerify = true },
+        using var broken = new KubeApi(new KubeConnection { Server = new Uri(proxy.Uri.ToString()), Token = fixture.Server.Token, SkipTlsVerify = true },
             new KubeApiOptions { InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(10), MaxAttempts = 2 });
         var failed = await NewReconciler(broken).RunOnceAsync(CancellationToken.None);
         Assert.Equal(PassOutcome.Failed, failed.Outcome);

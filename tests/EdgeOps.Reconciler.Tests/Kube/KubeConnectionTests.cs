@@ -1,0 +1,121 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using EdgeOps.Reconciler.Kube;
+using EdgeOps.Reconciler.Tests.Infrastructure;
+using Xunit;
+
+namespace EdgeOps.Reconciler.Tests.Kube;
+
+/// <summary>
+/// The connection against the test API server over real TLS: its certificate checked against the
+/// kubeconfig's authority only, a client certificate accepted as a user, a rotated token file picked up.
+/// </summary>
+[Collection("kube")]
+public sealed class KubeConnectionTests(KubeServerFixture fixture) : IDisposable
+{
+    private static readonly KubeApiOptions Once = new() { MaxAttempts = 1, RequestTimeout = TimeSpan.FromSeconds(20) };
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgeops-kubeconn-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task ServerCertificate_ChainsToTheKubeconfigAuthority_IsTrusted()
+    {
+        if (fixture.Server.IsExternal)
+        {
+            return; // the external cluster's authority is whatever its kubeconfig says; this test needs the local server's files
+        }
+
+        var kubeconfig = Kubeconfig($"certificate-authority: {Path.Combine(fixture.Server.CertificateDirectory, "apiserver.crt")}", $"token: {fixture.Server.Token}");
+        using var api = new KubeApi(KubeConfig.FromFiles([kubeconfig], null), Once);
+
+        var response = await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+    }
+
+    [Fact]
+    public async Task ServerCertificate_FromAnotherAuthority_IsRefused()
+    {
+        var (otherCa, _) = KubeConfigTests.SelfSigned("CN=someone-else");
+        File.WriteAllText(Path.Combine(_dir, "other-ca.crt"), otherCa);
+        var kubeconfig = Kubeconfig("certificate-authority: other-ca.crt", $"token: {fixture.Server.Token}");
+        using var api = new KubeApi(KubeConfig.FromFiles([kubeconfig], null), Once);
+
+        var ex = await Assert.ThrowsAsync<KubeUnavailableException>(() => api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None));
+
+        Assert.Contains("SSL", ex.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ClientCertificate_SignedByTheServersClientAuthority_IsAUser()
+    {
+        if (fixture.Server.ClientCa is not { } ca)
+        {
+            return; // an external cluster: its client authority's key is not ours
+        }
+
+        var (certificate, key) = Issue(ca, "CN=edgeops-agent,O=system:masters");
+        var kubeconfig = Kubeconfig("insecure-skip-tls-verify: true", $"client-certificate-data: {Base64(certificate)}\n    client-key-data: {Base64(key)}");
+        using var api = new KubeApi(KubeConfig.FromFiles([kubeconfig], null), Once);
+
+        var response = await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None);
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+
+        // The same subject, signed by an authority the server does not know: no user at all.
+        var (stranger, strangerKey) = KubeConfigTests.SelfSigned("CN=edgeops-agent,O=system:masters");
+        var forged = Kubeconfig("insecure-skip-tls-verify: true", $"client-certificate-data: {Base64(stranger)}\n    client-key-data: {Base64(strangerKey)}");
+        using var refused = new KubeApi(KubeConfig.FromFiles([forged], null), Once);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await refused.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None)).Status);
+    }
+
+    [Fact]
+    public async Task TokenFile_RotatedUnderARunningClient_IsPickedUp()
+    {
+        var token = Path.Combine(_dir, "token");
+        File.WriteAllText(token, "not-a-valid-token");
+        var kubeconfig = Kubeconfig("insecure-skip-tls-verify: true", "tokenFile: token");
+        using var api = new KubeApi(KubeConfig.FromFiles([kubeconfig], null), Once);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None)).Status);
+
+        File.WriteAllText(token, fixture.Server.Token);
+        Assert.Equal(HttpStatusCode.OK, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None)).Status);
+    }
+
+    private string Kubeconfig(string cluster, string user)
+    {
+        var path = Path.Combine(_dir, $"kubeconfig-{Guid.NewGuid():N}");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: test
+              cluster:
+                server: {fixture.Server.ServerUri}
+                {cluster}
+            users:
+            - name: agent
+              user:
+                {user}
+            contexts:
+            - name: test
+              context: {"{"}cluster: test, user: agent{"}"}
+            current-context: test
+
+            """);
+        return path;
+    }
+
+    private static string Base64(string text) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text));
+
+    private static (string Certificate, string Key) Issue(X509Certificate2 ca, string subject)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var certificate = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7), RandomNumberGenerator.GetBytes(12));
+        return (certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
+}
