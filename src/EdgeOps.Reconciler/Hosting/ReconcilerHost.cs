@@ -18,7 +18,9 @@ public static class ReconcilerHost
         using var held = StateLock.Acquire(options.StateDirectory);
         var metrics = new ReconcilerMetrics();
         options = options with { Metrics = metrics };
-        var builder = Host.CreateApplicationBuilder();
+        // No default configuration sources: the agent is configured by its command line, and the defaults
+        // would watch appsettings.json in the working directory — an inotify watch on every directory below it.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = options.StateDirectory });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {

@@ -25,7 +25,8 @@ public sealed class DaemonTests(KubeServerFixture fixture)
         probe.Stop();
         var kubeconfig = state + "-kubeconfig";
         await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Started in a directory with a tree below it, as an agent started by hand in /etc or / would be.
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repo.Root };
         foreach (var a in new[] { "reconcile", "--repo", repo.Root, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-" + ns, "--interval", "1s" })
         {
             psi.ArgumentList.Add(a);
@@ -43,6 +44,9 @@ public sealed class DaemonTests(KubeServerFixture fixture)
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/readyz"))).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"))).StatusCode);
 
+            // Nothing watches the working directory (no configuration file is read from it).
+            Assert.Equal(0, InotifyWatches(process.Id));
+
             repo.Workload("app", manifest: $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: b, namespace: {ns}}}\n");
             var second = repo.Commit("second");
             await PollAsync(http, $"http://127.0.0.1:{port}/metrics", text => text.Contains($"revision=\"{second}\"", StringComparison.Ordinal));
@@ -58,6 +62,25 @@ public sealed class DaemonTests(KubeServerFixture fixture)
 
         Assert.True(process.ExitCode == 0, await errors);
         Assert.Contains("pass Applied", await log, StringComparison.Ordinal);
+    }
+
+    /// <summary>The inotify watches a process holds, from its descriptors' fdinfo.</summary>
+    private static int InotifyWatches(int pid)
+    {
+        var watches = 0;
+        foreach (var info in Directory.EnumerateFiles($"/proc/{pid}/fdinfo"))
+        {
+            try
+            {
+                watches += File.ReadLines(info).Count(line => line.StartsWith("inotify wd:", StringComparison.Ordinal));
+            }
+            catch (IOException)
+            {
+                // A descriptor closed meanwhile.
+            }
+        }
+
+        return watches;
     }
 
     private static async Task<string> PollAsync(HttpClient http, string url, Func<string, bool> until)
