@@ -203,6 +203,7 @@ public sealed class KubeApi : IDisposable
     private async Task<KubeResponse> SendAsync(HttpMethod method, string path, string? body, string? contentType, CancellationToken cancellationToken)
     {
         var delay = _options.InitialBackoff;
+        var renewed = false;
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -220,7 +221,7 @@ public sealed class KubeApi : IDisposable
             }
 
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            _connection.Authorize(request);
+            var credential = await _connection.AuthorizeAsync(request, cancellationToken).ConfigureAwait(false);
 
             TimeSpan? retryAfter = null;
             string failure;
@@ -231,6 +232,15 @@ public sealed class KubeApi : IDisposable
                 using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
                 var status = response.StatusCode;
+                if (status == HttpStatusCode.Unauthorized && credential is not null && !renewed)
+                {
+                    // A plugin's credential the server no longer takes: run the plugin again, once, and repeat.
+                    _connection.Rejected(credential);
+                    renewed = true;
+                    attempt--;
+                    continue;
+                }
+
                 if (!IsTransient(status) || IsPermanentServerError(text))
                 {
                     return new KubeResponse(status, Parse(text));

@@ -25,10 +25,9 @@ public sealed class KubeConfigException : Exception
 /// pod and with no context asked for, the pod's service account; else the files <c>KUBECONFIG</c>
 /// lists (merged, the first to define a name wins); else <c>~/.kube/config</c>. A kubeconfig gives
 /// clusters (server, certificate-authority[-data], insecure-skip-tls-verify, tls-server-name), users
-/// (token, tokenFile, client-certificate[-data] with client-key[-data], username and password) and
-/// contexts; relative paths are relative to the file that names them. Credential plugins (exec,
-/// auth-provider) and impersonation are refused by name: the agent runs with a service account or a
-/// certificate, and a plugin would be a program run on its behalf.
+/// (token, tokenFile, client-certificate[-data] with client-key[-data], username and password, an exec
+/// credential plugin) and contexts; relative paths are relative to the file that names them. The
+/// removed auth-provider plugins and impersonation are refused by name.
 /// </summary>
 public static class KubeConfig
 {
@@ -144,13 +143,10 @@ public static class KubeConfig
             throw Problem(server.Location, Codes.InvalidValue, $"server '{server.Value}' is not an http(s) URL");
         }
 
-        foreach (var plugin in new[] { "exec", "auth-provider" })
+        if (user.Body.KeyNode("auth-provider") is { } provider)
         {
-            if (user.Body.KeyNode(plugin) is { } key)
-            {
-                throw Problem(key.Location, Codes.InvalidValue,
-                    $"user '{user.Name}' authenticates with a credential plugin ({plugin}), which the agent does not run; give it a token, a tokenFile or a client certificate");
-            }
+            throw Problem(provider.Location, Codes.InvalidValue,
+                $"user '{user.Name}' authenticates with an auth-provider, which Kubernetes removed in 1.26; use its exec credential plugin, a token, a tokenFile or a client certificate");
         }
 
         foreach (var impersonation in new[] { "as", "as-uid", "as-groups", "as-user-extra" })
@@ -199,6 +195,7 @@ public static class KubeConfig
             }
         }
 
+        var exec = user.Body["exec"] is { } execNode ? Exec(user, execNode, uri, caData?.Text, skip, cluster.Body.GetString("tls-server-name")) : null;
         var name = user.Body.GetString("username");
         var password = user.Body.GetString("password");
         return new KubeConnection
@@ -211,7 +208,73 @@ public static class KubeConfig
             Token = user.Body.GetString("token"),
             TokenFile = tokenFile,
             Basic = name is { Length: > 0 } ? (name, password ?? string.Empty) : null,
+            Exec = exec,
             Namespace = string.IsNullOrEmpty(ns) ? null : ns,
+        };
+    }
+
+    /// <summary>The user's exec credential plugin: a command with arguments and environment, speaking client.authentication.k8s.io v1 or v1beta1.</summary>
+    private static ExecCredentialPlugin Exec(Entry user, Node node, Uri server, string? caPem, bool skipTlsVerify, string? tlsServerName)
+    {
+        if (node is not MappingNode exec)
+        {
+            throw Problem(node.Location, Codes.WrongType, $"exec of user '{user.Name}' must be a mapping (command, args, env, apiVersion)");
+        }
+
+        var plugin = new Entry(user.Name, exec, user.File);
+        var command = Required(plugin, "command", $"exec of user '{user.Name}'");
+        var apiVersion = Required(plugin, "apiVersion", $"exec of user '{user.Name}'");
+        if (apiVersion.Value is not ("client.authentication.k8s.io/v1" or "client.authentication.k8s.io/v1beta1"))
+        {
+            throw Problem(apiVersion.Location, Codes.InvalidValue, $"exec apiVersion '{apiVersion.Value}' is not client.authentication.k8s.io/v1 or v1beta1");
+        }
+
+        if (exec["interactiveMode"] is ScalarNode { Value: "Always" } always)
+        {
+            throw Problem(always.Location, Codes.InvalidValue, $"the credential plugin of user '{user.Name}' needs a terminal (interactiveMode: Always), and the agent has none");
+        }
+
+        var arguments = new List<string>();
+        if (exec["args"] is SequenceNode args)
+        {
+            foreach (var item in args.Items)
+            {
+                arguments.Add(item is ScalarNode { IsNull: false } text ? text.Value : throw Problem(item.Location, Codes.WrongType, "each exec argument must be a string"));
+            }
+        }
+        else if (exec["args"] is { } notList && notList is not ScalarNode { IsNull: true })
+        {
+            throw Problem(notList.Location, Codes.WrongType, "exec args must be a list of strings");
+        }
+
+        var environment = new List<KeyValuePair<string, string>>();
+        if (exec["env"] is SequenceNode env)
+        {
+            foreach (var item in env.Items)
+            {
+                if (item is not MappingNode variable || variable.GetString("name") is not { Length: > 0 } variableName)
+                {
+                    throw Problem(item.Location, Codes.MissingField, "each exec env entry needs a name and a value");
+                }
+
+                environment.Add(new(variableName, variable.GetString("value") ?? string.Empty));
+            }
+        }
+        else if (exec["env"] is { } notList && notList is not ScalarNode { IsNull: true })
+        {
+            throw Problem(notList.Location, Codes.WrongType, "exec env must be a list of {name, value}");
+        }
+
+        var provideClusterInfo = exec["provideClusterInfo"] is ScalarNode info && info.TryGetBool(out var provide) && provide;
+        return new ExecCredentialPlugin
+        {
+            Command = command.Value,
+            Arguments = arguments,
+            Environment = environment,
+            ApiVersion = apiVersion.Value,
+            InstallHint = exec.GetString("installHint"),
+            BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(user.File)),
+            Cluster = provideClusterInfo ? new ExecCredentialPlugin.ClusterInfo(server, caPem, skipTlsVerify, tlsServerName) : null,
         };
     }
 
@@ -283,10 +346,10 @@ public static class KubeConfig
         return found;
     }
 
-    private static ScalarNode Required(Entry entry, string key) =>
+    private static ScalarNode Required(Entry entry, string key, string? owner = null) =>
         entry.Body[key] is ScalarNode { IsNull: false } value && value.Value.Length > 0
             ? value
-            : throw Problem(entry.Body.KeyNode(key)?.Location ?? entry.Body.Location, Codes.MissingField, $"'{entry.Name}' has no {key}");
+            : throw Problem(entry.Body.KeyNode(key)?.Location ?? entry.Body.Location, Codes.MissingField, $"{owner ?? $"'{entry.Name}'"} has no {key}");
 
     /// <summary>A *-data field: base64 of PEM text.</summary>
     private static (string Text, SourceLocation Location)? Bytes(Entry entry, string key)

@@ -41,6 +41,9 @@ public sealed class KubeConnection
     /// <summary>HTTP basic authentication, when the kubeconfig gives a user name and password.</summary>
     public (string User, string Password)? Basic { get; init; }
 
+    /// <summary>A credential plugin that gives a token or a client certificate when asked.</summary>
+    public ExecCredentialPlugin? Exec { get; init; }
+
     /// <summary>The context's default namespace, if it names one.</summary>
     public string? Namespace { get; init; }
 
@@ -61,6 +64,13 @@ public sealed class KubeConnection
         {
             handler.SslOptions.ClientCertificates = [ClientCertificate];
         }
+        else if (Exec is { } plugin)
+        {
+            // The plugin ran for the request before its connection was made (AuthorizeAsync); a renewed
+            // certificate reaches new connections, so pooled ones are retired after a few minutes.
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => plugin.Last?.Certificate!;
+            handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5);
+        }
 
         if (SkipTlsVerify)
         {
@@ -76,6 +86,30 @@ public sealed class KubeConnection
 
         return handler;
     }
+
+    /// <summary>
+    /// Sets the request's credentials: the plugin's credential, the bearer token (the file's current
+    /// one) or basic authentication. Returns the plugin's credential, for <see cref="Rejected"/>.
+    /// </summary>
+    public async ValueTask<ExecCredentialPlugin.Credential?> AuthorizeAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (Exec is not { } plugin)
+        {
+            Authorize(request);
+            return null;
+        }
+
+        var credential = await plugin.GetAsync(cancellationToken).ConfigureAwait(false);
+        if (credential.Token is { } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return credential;
+    }
+
+    /// <summary>The server refused this plugin credential (401): the next request runs the plugin again.</summary>
+    public void Rejected(ExecCredentialPlugin.Credential credential) => Exec?.Reject(credential);
 
     /// <summary>Sets the request's credentials: the bearer token (the file's current one) or basic authentication.</summary>
     public void Authorize(HttpRequestMessage request)

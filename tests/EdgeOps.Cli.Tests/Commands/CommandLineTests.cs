@@ -56,16 +56,16 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public async Task Reconcile_KubeconfigAskingForACredentialPlugin_IsALocatedErrorWithoutATrace()
+    public async Task Reconcile_KubeconfigPluginNeedingATerminal_IsALocatedErrorWithoutATrace()
     {
         using var dir = new TempFleet(withFleet: false);
-        dir.Write("kubeconfig", "clusters: [{name: t, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers:\n- name: u\n  user:\n    exec: {command: get-token}\ncontexts: [{name: t, context: {cluster: t, user: u}}]\ncurrent-context: t\n");
+        dir.Write("kubeconfig", "clusters: [{name: t, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: login, interactiveMode: Always}\ncontexts: [{name: t, context: {cluster: t, user: u}}]\ncurrent-context: t\n");
         var kubeconfig = Path.Combine(dir.Root, "kubeconfig");
 
         var result = await CliRunner.RunAsync("reconcile", "--once", "--repo", dir.Root, "--cluster", "c", "--kubeconfig", kubeconfig, "--state-dir", Path.Combine(dir.Root, "state"));
 
         Assert.Equal(2, result.ExitCode);
-        Assert.StartsWith($"{kubeconfig}:5:5: error EO3050: user 'u' authenticates with a credential plugin (exec)", result.Error, StringComparison.Ordinal);
+        Assert.StartsWith($"{kubeconfig}:5:90: error EO3050: the credential plugin of user 'u' needs a terminal (interactiveMode: Always)", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
     }
 

@@ -84,6 +84,121 @@ public sealed class KubeConnectionTests(KubeServerFixture fixture) : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None)).Status);
     }
 
+    [Fact]
+    public async Task ExecPlugin_TokenWithoutExpiry_RunsOnceWithItsEnvironmentAndTheExecInfo()
+    {
+        var plugin = Plugin("""
+            [ "$EDGEOPS_TEST_GREETING" = hello ] || { echo "env missing" >&2; exit 4; }
+            case "$KUBERNETES_EXEC_INFO" in *'"apiVersion":"client.authentication.k8s.io/v1"'*'"interactive":false'*) ;; *) echo "bad exec info: $KUBERNETES_EXEC_INFO" >&2; exit 5;; esac
+            echo run >> runs
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$1"
+            """);
+        var kubeconfig = Kubeconfig("insecure-skip-tls-verify: true",
+            $"exec: {{apiVersion: client.authentication.k8s.io/v1, command: ./{plugin}, args: [\"{fixture.Server.Token}\"], env: [{{name: EDGEOPS_TEST_GREETING, value: hello}}]}}");
+        using var api = new KubeApi(KubeConfig.FromFiles([kubeconfig], null), Once);
+
+        Assert.Equal(HttpStatusCode.OK, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/kube-system", null, null, CancellationToken.None)).Status);
+
+        Assert.Equal(1, Runs());
+    }
+
+    [Fact]
+    public async Task ExecPlugin_ExpiredCredential_RunsAgainForTheNextRequest()
+    {
+        var plugin = Plugin($$$"""
+            echo run >> runs
+            printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"{{{fixture.Server.Token}}}","expirationTimestamp":"2020-01-01T00:00:00Z"}}'
+            """);
+        using var api = new KubeApi(KubeConfig.FromFiles([Kubeconfig("insecure-skip-tls-verify: true", $"exec: {{apiVersion: client.authentication.k8s.io/v1beta1, command: ./{plugin}}}")], null), Once);
+
+        await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None);
+        await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None);
+
+        Assert.Equal(2, Runs());
+    }
+
+    [Fact]
+    public async Task ExecPlugin_TokenTheServerRefuses_IsRenewedOnceWithinTheRequest()
+    {
+        // The first run gives a stale token, later runs the good one.
+        var plugin = Plugin($$$"""
+            echo run >> runs
+            if [ "$(wc -l < runs)" -eq 1 ]; then token=stale-token; else token={{{fixture.Server.Token}}}; fi
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$token"
+            """);
+        using var api = new KubeApi(KubeConfig.FromFiles([Kubeconfig("insecure-skip-tls-verify: true", $"exec: {{apiVersion: client.authentication.k8s.io/v1, command: ./{plugin}}}")], null), Once);
+
+        Assert.Equal(HttpStatusCode.OK, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None)).Status);
+        Assert.Equal(2, Runs());
+    }
+
+    [Fact]
+    public async Task ExecPlugin_ClientCertificate_IsPresentedInTheHandshake()
+    {
+        if (fixture.Server.ClientCa is not { } ca)
+        {
+            return; // an external cluster: its client authority's key is not ours
+        }
+
+        var (certificate, key) = Issue(ca, "CN=edgeops-exec-agent,O=system:masters");
+        File.WriteAllText(Path.Combine(_dir, "credential.json"), new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "client.authentication.k8s.io/v1",
+            ["kind"] = "ExecCredential",
+            ["status"] = new System.Text.Json.Nodes.JsonObject { ["clientCertificateData"] = certificate, ["clientKeyData"] = key },
+        }.ToJsonString());
+        var plugin = Plugin("cat credential.json");
+        using var api = new KubeApi(KubeConfig.FromFiles([Kubeconfig("insecure-skip-tls-verify: true", $"exec: {{apiVersion: client.authentication.k8s.io/v1, command: ./{plugin}}}")], null), Once);
+
+        Assert.Equal(HttpStatusCode.OK, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None)).Status);
+    }
+
+    [Theory]
+    [InlineData("echo 'no credentials for this profile' >&2; exit 3", "exited with 3: no credentials for this profile")]
+    [InlineData("echo 'Unable to locate credentials'", "printed something that is not an ExecCredential")]
+    [InlineData("echo '{\"kind\":\"ExecCredential\",\"status\":{}}'", "returned neither a token nor a client certificate")]
+    [InlineData("echo '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"soon\"}}'", "expirationTimestamp that is not a time: 'soon'")]
+    [InlineData("echo '{\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"x\"}}'", "a client certificate without its key")]
+    public async Task ExecPlugin_Failing_IsAnUnavailableServerWithThePluginsWords(string script, string says)
+    {
+        var plugin = Plugin(script);
+        using var api = new KubeApi(KubeConfig.FromFiles([Kubeconfig("insecure-skip-tls-verify: true", $"exec: {{apiVersion: client.authentication.k8s.io/v1, command: ./{plugin}}}")], null), Once);
+
+        var ex = await Assert.ThrowsAsync<KubeUnavailableException>(() => api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None));
+
+        Assert.Contains($"credential plugin './{plugin}' ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(says, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecPlugin_NotInstalled_SaysHowToInstallIt()
+    {
+        var kubeconfig = Kubeconfig("insecure-skip-tls-verify: true",
+            "exec: {apiVersion: client.authentication.k8s.io/v1, command: edgeops-no-such-plugin, installHint: \"install it with: apt install edgeops-no-such-plugin\"}");
+        using var api = new KubeApi(KubeConfig.FromFiles([kubeconfig], null), Once);
+
+        var ex = await Assert.ThrowsAsync<KubeUnavailableException>(() => api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None));
+
+        Assert.Contains("cannot be started", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("install it with: apt install edgeops-no-such-plugin", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>An executable shell script in this test's directory, run with the directory as its working directory.</summary>
+    private string Plugin(string body)
+    {
+        var name = $"plugin-{Guid.NewGuid():N}.sh";
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, $"#!/bin/sh\ncd \"$(dirname \"$0\")\"\n{body}\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        return name;
+    }
+
+    private int Runs() => File.Exists(Path.Combine(_dir, "runs")) ? File.ReadAllLines(Path.Combine(_dir, "runs")).Length : 0;
+
     private string Kubeconfig(string cluster, string user)
     {
         var path = Path.Combine(_dir, $"kubeconfig-{Guid.NewGuid():N}");
