@@ -11,7 +11,8 @@ namespace EdgeOps.Reconciler.Hosting;
 /// after a step asked to requeue, the time it named (waiting is not failure). Stopping (SIGTERM)
 /// cancels the wait, cancels a pass in flight between steps (its journal makes the next start finish
 /// or undo it) and releases the cluster lease. A pass that crashes (a defect) stops the daemon with a
-/// non-zero exit, after its status was written.
+/// non-zero exit, after its status was written. A quarter of a second into each wait, the agent gives
+/// back the memory it holds but does not use while it waits.
 /// </summary>
 public sealed partial class ReconcilerService(
     ReconcilerOptions options,
@@ -21,6 +22,9 @@ public sealed partial class ReconcilerService(
     ILogger<ReconcilerService> logger) : BackgroundService
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long after a pass the agent gives back its idle memory (<see cref="IdleMemory"/>).</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The defect that stopped the daemon, if one did.</summary>
     public Exception? Fault { get; private set; }
@@ -61,17 +65,20 @@ public sealed partial class ReconcilerService(
                 // correction goes on while a revision waits hours for its wave or window.
                 var delay = result.RequeueAfter is { } requeue ? (requeue < interval ? requeue : Jitter(interval)) : failures == 0 ? Jitter(interval) : Backoff(failures);
                 NextPass(logger, delay.TotalSeconds);
-                if (options.ReleaseMemoryWhenIdle)
-                {
-                    MemoryReleased(logger, IdleMemory.Release());
-                }
-
                 try
                 {
                     // A live position that changes placement wakes the loop early.
                     using var woken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                     var wake = reconciler.WakeAsync(woken.Token);
-                    await Task.WhenAny(Task.Delay(delay, options.Clock, woken.Token), wake).ConfigureAwait(false);
+                    var waited = Task.WhenAny(Task.Delay(delay, options.Clock, woken.Token), wake);
+                    if (options.ReleaseMemoryWhenIdle && await Task.WhenAny(waited, Task.Delay(Settle, woken.Token)).ConfigureAwait(false) != waited)
+                    {
+                        // Once the pass's stragglers are done (the log lines written, connections settled), not
+                        // before: what they touch would otherwise be paged straight back in for the whole wait.
+                        MemoryReleased(logger, IdleMemory.Release());
+                    }
+
+                    await waited.ConfigureAwait(false);
                     await woken.CancelAsync().ConfigureAwait(false);
                     stoppingToken.ThrowIfCancellationRequested();
                 }
