@@ -24,7 +24,7 @@ public sealed class KubeConfigException : Exception
 /// Finds the API server and credentials the way kubectl does: an explicit kubeconfig file; else, in a
 /// pod and with no context asked for, the pod's service account; else the files <c>KUBECONFIG</c>
 /// lists (merged, the first to define a name wins); else <c>~/.kube/config</c>. A kubeconfig gives
-/// clusters (server, certificate-authority[-data], insecure-skip-tls-verify, tls-server-name), users
+/// clusters (server, certificate-authority[-data], insecure-skip-tls-verify, tls-server-name, proxy-url), users
 /// (token, tokenFile, client-certificate[-data] with client-key[-data], username and password, an exec
 /// credential plugin) and contexts; relative paths are relative to the file that names them. The
 /// removed auth-provider plugins and impersonation are refused by name.
@@ -157,6 +157,14 @@ public static class KubeConfig
             }
         }
 
+        Uri? proxy = null;
+        if (cluster.Body["proxy-url"] is ScalarNode { IsNull: false } proxyNode && proxyNode.Value.Length > 0)
+        {
+            proxy = Uri.TryCreate(proxyNode.Value, UriKind.Absolute, out var p) && p.Scheme is "http" or "socks5"
+                ? p
+                : throw Problem(proxyNode.Location, Codes.InvalidValue, $"proxy-url '{proxyNode.Value}' is not an http:// or socks5:// URL");
+        }
+
         var caData = Bytes(cluster, "certificate-authority-data");
         var ca = caData is not null ? Certificates(caData.Value.Text, caData.Value.Location) : FileText(cluster, "certificate-authority") is { } caFile ? Certificates(caFile.Text, caFile.Location) : null;
         var skip = cluster.Body["insecure-skip-tls-verify"] is ScalarNode skipNode && skipNode.TryGetBool(out var s) && s;
@@ -209,6 +217,7 @@ public static class KubeConfig
             TokenFile = tokenFile,
             Basic = name is { Length: > 0 } ? (name, password ?? string.Empty) : null,
             Exec = exec,
+            Proxy = proxy,
             Namespace = string.IsNullOrEmpty(ns) ? null : ns,
         };
     }

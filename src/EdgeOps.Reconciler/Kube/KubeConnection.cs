@@ -41,6 +41,9 @@ public sealed class KubeConnection
     /// <summary>HTTP basic authentication, when the kubeconfig gives a user name and password.</summary>
     public (string User, string Password)? Basic { get; init; }
 
+    /// <summary>The proxy every request goes through (kubeconfig's proxy-url; http or socks5); none means the environment's.</summary>
+    public Uri? Proxy { get; init; }
+
     /// <summary>A credential plugin that gives a token or a client certificate when asked.</summary>
     public ExecCredentialPlugin? Exec { get; init; }
 
@@ -60,6 +63,12 @@ public sealed class KubeConnection
             AutomaticDecompression = System.Net.DecompressionMethods.GZip,
         };
         handler.SslOptions.TargetHost = TlsServerName;
+        if (Proxy is not null)
+        {
+            handler.Proxy = new System.Net.WebProxy(Proxy);
+            handler.UseProxy = true;
+        }
+
         if (ClientCertificate is not null)
         {
             handler.SslOptions.ClientCertificates = [ClientCertificate];

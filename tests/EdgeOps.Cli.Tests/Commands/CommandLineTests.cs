@@ -56,6 +56,18 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public async Task Reconcile_KubeconfigThatDoesNotExist_SaysWhichFile()
+    {
+        using var dir = new TempFleet(withFleet: false);
+        var missing = Path.Combine(dir.Root, "no-such-kubeconfig");
+
+        var result = await CliRunner.RunAsync("reconcile", "--once", "--repo", dir.Root, "--cluster", "c", "--kubeconfig", missing, "--state-dir", Path.Combine(dir.Root, "state"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"edgeops: cannot use the Kubernetes configuration: cannot read the kubeconfig {missing}", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reconcile_KubeconfigPluginNeedingATerminal_IsALocatedErrorWithoutATrace()
     {
         using var dir = new TempFleet(withFleet: false);

@@ -174,6 +174,7 @@ public sealed class KubeConfigTests : IDisposable
         { "contexts: [{name: x, context: {cluster: gone}}]\ncurrent-context: x\n", "1:41", "names cluster 'gone', which is not defined" },
         { "clusters: [{name: c, cluster: {server: \"https://k\"}}]\ncontexts: [{name: x, context: {cluster: c, user: nobody}}]\ncurrent-context: x\n", "2:50", "names user 'nobody', which is not defined" },
         { "clusters: [{name: c, cluster: {server: \"ftp://k\"}}]\ncontexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n", "1:40", "not an http(s) URL" },
+        { "clusters: [{name: c, cluster: {server: \"https://k\", proxy-url: \"ftp://proxy:21\"}}]\ncontexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n", "1:64", "proxy-url 'ftp://proxy:21' is not an http:// or socks5:// URL" },
         { "clusters: [{name: c, cluster: {insecure-skip-tls-verify: true}}]\ncontexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n", "1:31", "'c' has no server" },
         { "clusters: [{name: c, cluster: {server: \"https://k\"}}]\nusers:\n- name: u\n  user:\n    exec: {command: aws, args: [eks, get-token]}\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n", "5:11", "exec of user 'u' has no apiVersion" },
         { "clusters: [{name: c, cluster: {server: \"https://k\"}}]\nusers:\n- name: u\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: old}\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n", "5:24", "is not client.authentication.k8s.io/v1 or v1beta1" },

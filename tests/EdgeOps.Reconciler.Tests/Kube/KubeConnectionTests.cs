@@ -85,6 +85,18 @@ public sealed class KubeConnectionTests(KubeServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task ProxyUrl_RequestsTunnelThroughIt()
+    {
+        await using var proxy = new ConnectProxy();
+        var kubeconfig = Kubeconfig($"insecure-skip-tls-verify: true\n    proxy-url: {proxy.Uri}", $"token: {fixture.Server.Token}");
+        using var api = new KubeApi(KubeConfig.FromFiles([kubeconfig], null), Once);
+
+        Assert.Equal(HttpStatusCode.OK, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None)).Status);
+
+        Assert.Contains($"{fixture.Server.ServerUri.Host}:{fixture.Server.ServerUri.Port}", proxy.Tunnels);
+    }
+
+    [Fact]
     public async Task ExecPlugin_TokenWithoutExpiry_RunsOnceWithItsEnvironmentAndTheExecInfo()
     {
         var plugin = Plugin("""
