@@ -165,8 +165,8 @@ public static class KubeConfig
                 : throw Problem(proxyNode.Location, Codes.InvalidValue, $"proxy-url '{proxyNode.Value}' is not an http:// or socks5:// URL");
         }
 
-        var caData = Bytes(cluster, "certificate-authority-data");
-        var ca = caData is not null ? Certificates(caData.Value.Text, caData.Value.Location) : FileText(cluster, "certificate-authority") is { } caFile ? Certificates(caFile.Text, caFile.Location) : null;
+        var caPem = Bytes(cluster, "certificate-authority-data") ?? FileText(cluster, "certificate-authority");
+        var ca = caPem is { } authority ? Certificates(authority.Text, authority.Location) : null;
         var skip = cluster.Body["insecure-skip-tls-verify"] is ScalarNode skipNode && skipNode.TryGetBool(out var s) && s;
 
         X509Certificate2? certificate = null;
@@ -203,7 +203,7 @@ public static class KubeConfig
             }
         }
 
-        var exec = user.Body["exec"] is { } execNode ? Exec(user, execNode, uri, caData?.Text, skip, cluster.Body.GetString("tls-server-name")) : null;
+        var exec = user.Body["exec"] is { } execNode ? Exec(user, execNode, uri, caPem?.Text, skip, cluster.Body.GetString("tls-server-name")) : null;
         var name = user.Body.GetString("username");
         var password = user.Body.GetString("password");
         return new KubeConnection

@@ -102,6 +102,7 @@ public sealed class KubeConnectionTests(KubeServerFixture fixture) : IDisposable
         var plugin = Plugin("""
             [ "$EDGEOPS_TEST_GREETING" = hello ] || { echo "env missing" >&2; exit 4; }
             case "$KUBERNETES_EXEC_INFO" in *'"apiVersion":"client.authentication.k8s.io/v1"'*'"interactive":false'*) ;; *) echo "bad exec info: $KUBERNETES_EXEC_INFO" >&2; exit 5;; esac
+            case "$KUBERNETES_EXEC_INFO" in *'"cluster"'*) echo "cluster info not asked for" >&2; exit 6;; esac
             echo run >> runs
             printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "$1"
             """);
@@ -113,6 +114,19 @@ public sealed class KubeConnectionTests(KubeServerFixture fixture) : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/kube-system", null, null, CancellationToken.None)).Status);
 
         Assert.Equal(1, Runs());
+    }
+
+    [Fact]
+    public async Task ExecPlugin_ProvideClusterInfo_PassesTheClusterInTheExecInfo()
+    {
+        var plugin = Plugin($$$"""
+            case "$KUBERNETES_EXEC_INFO" in *'"cluster":{"server":"{{{fixture.Server.ServerUri.AbsoluteUri}}}"'*'"insecure-skip-tls-verify":true'*) ;; *) echo "no cluster in: $KUBERNETES_EXEC_INFO" >&2; exit 5;; esac
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"{{{fixture.Server.Token}}}"}}'
+            """);
+        var kubeconfig = Kubeconfig("insecure-skip-tls-verify: true", $"exec: {{apiVersion: client.authentication.k8s.io/v1, command: ./{plugin}, provideClusterInfo: true}}");
+        using var api = new KubeApi(KubeConfig.FromFiles([kubeconfig], null), Once);
+
+        Assert.Equal(HttpStatusCode.OK, (await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None)).Status);
     }
 
     [Fact]
