@@ -99,7 +99,7 @@ internal static class ReconcileCommand
                     PollInterval = ParseDuration(parse.GetValue(upgradePoll)!),
                 },
             };
-            var configuration = Configuration(parse.GetValue(kubeconfig), parse.GetValue(kubeContext));
+            var configuration = KubeConfig.Resolve(parse.GetValue(kubeconfig), parse.GetValue(kubeContext));
             if (parse.GetValue(once))
             {
                 return await RunOnceAsync(context, options, configuration, cancellationToken).ConfigureAwait(false);
@@ -140,8 +140,6 @@ internal static class ReconcileCommand
             _ => RevisionRejected,
         };
     }
-
-    internal static KubeConnection Configuration(string? kubeconfig, string? context = null) => KubeConfig.Resolve(kubeconfig, context);
 
     private static CollectorOptions? Collector(string? url, string? reportKey, TimeSpan heartbeat)
     {
