@@ -35,18 +35,8 @@ public sealed class SshRevisionVerifier(AllowedSigners signers) : IRevisionVerif
             return new RevisionVerdict(false, $"commit {revision} is not in the repository");
         }
 
-        SignatureInfo? info;
-        try
-        {
-            info = Commit.ExtractSignature(repository, commit.Id);
-        }
-        catch (NotFoundException)
-        {
-            info = null;
-        }
-
-        var data = info is { } signed ? System.Text.Encoding.UTF8.GetBytes(signed.SignedData) : [];
-        var verdict = CommitSignatureVerifier.Verify(info?.Signature, data, signers, commit.Committer.Email, commit.Committer.When);
+        var signature = Source.CommitSignatures.Extract(repository, commit.Id);
+        var verdict = CommitSignatureVerifier.Verify(signature?.Signature, signature is { } s ? s.SignedData : [], signers, commit.Committer.Email, commit.Committer.When);
         return new RevisionVerdict(verdict.Trusted, verdict.Reason, Signed: verdict.Trusted);
     }
 }

@@ -129,6 +129,38 @@ public sealed partial class AotAgentTests(KubeServerFixture fixture) : IDisposab
         }
     }
 
+    [Theory]
+    [MemberData(nameof(NativeAgents))]
+    public async Task OnePass_AppliesASignedCommit_AndRefusesAnUnsignedOne(Agent agent)
+    {
+        var key = SshSigning.NewKey(Path.GetTempPath(), "aot-signer-" + _suffix);
+        var signers = key + ".allowed";
+        try
+        {
+            File.WriteAllText(signers, $"test@edgeops.invalid {SshSigning.PublicKey(key)}\n");
+            _repo.Cluster("edge-1");
+            _repo.Workload("app", manifest: $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: signed, namespace: aot-{_suffix}}}\n");
+            var signed = SshSigning.SignedCommit(_repo, key, "signed");
+
+            var pass = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix, null, 0, "--allowed-signers", signers);
+            Assert.True(pass.ExitCode == 0, pass.Output + pass.Error);
+            Assert.Equal(signed, ReconcilerState.Load(_state).AppliedRevision);
+
+            _repo.Workload("app", manifest: $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: unsigned, namespace: aot-{_suffix}}}\n");
+            _repo.Commit("unsigned");
+            var refused = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix, null, 0, "--allowed-signers", signers);
+            Assert.True(refused.ExitCode == 1, refused.Output + refused.Error);
+            Assert.Contains("not signed", refused.Output, StringComparison.Ordinal);
+            Assert.Equal(signed, ReconcilerState.Load(_state).AppliedRevision);
+        }
+        finally
+        {
+            File.Delete(key);
+            File.Delete(key + ".pub");
+            File.Delete(signers);
+        }
+    }
+
     private static string WithoutTimings(string text) => Timing().Replace(text, "(…s)");
 
     [GeneratedRegex(@"\(\d+(\.\d+)?s\)|""durationSeconds"": ?[0-9.]+|""seconds"": ?[0-9.]+")]
