@@ -161,6 +161,49 @@ public sealed partial class AotAgentTests(KubeServerFixture fixture) : IDisposab
         }
     }
 
+    [Theory]
+    [MemberData(nameof(NativeAgents))]
+    public async Task OnePass_AppliesASigstoreSignedRevision_AndRefusesOneWithoutOrWithABrokenBundle(Agent agent)
+    {
+        // The bundle is read from a note (refs/notes/edgeops-signatures) and checked with the Sigstore verifier
+        // under NativeAOT: the note API, the bundle's JSON, the X.509 chain, the transparency-log entry.
+        const string Release = "https://github.com/pomona/fleet/.github/workflows/release.yml@refs/heads/main";
+        using var sigstore = new EdgeOps.Trust.Tests.Sigstore.VirtualSigstore();
+        _repo.Cluster("edge-1");
+        _repo.Write("fleet.yaml", TempFleet.FleetYaml + $"spec:\n  trust:\n    commits:\n      mode: sigstore\n    sigstore:\n      trustedRoot: trust/sigstore-trusted-root.json\n" +
+            $"      identities:\n        - issuer: {EdgeOps.Trust.Tests.Sigstore.VirtualSigstore.DefaultIssuer}\n          subject: {Release}\n");
+        _repo.Write("trust/sigstore-trusted-root.json", sigstore.TrustedRootJson());
+        _repo.Workload("app", manifest: $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: released, namespace: aot-{_suffix}}}\n");
+        var signed = _repo.Commit("signed release");
+        _repo.AddNote(signed, Bundle(sigstore, signed, Release), FleetTrustVerifier.SignatureNotes);
+
+        var pass = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix);
+        Assert.True(pass.ExitCode == 0, pass.Output + pass.Error);
+        Assert.Contains($"signed by {Release}", pass.Output, StringComparison.Ordinal);
+        Assert.Equal(signed, ReconcilerState.Load(_state).AppliedRevision);
+
+        _repo.Workload("app", manifest: $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: unreleased, namespace: aot-{_suffix}}}\n");
+        var next = _repo.Commit("no bundle yet");
+        var refused = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix);
+        Assert.True(refused.ExitCode == 1, refused.Output + refused.Error);
+        Assert.Contains("has no Sigstore bundle in refs/notes/edgeops-signatures", refused.Output, StringComparison.Ordinal);
+
+        // A bundle whose signature was altered by one bit.
+        var bundle = System.Text.Json.Nodes.JsonNode.Parse(Bundle(sigstore, next, Release))!;
+        var signature = Convert.FromBase64String(bundle["messageSignature"]!["signature"]!.GetValue<string>());
+        signature[^3] ^= 1;
+        bundle["messageSignature"]!["signature"] = Convert.ToBase64String(signature);
+        _repo.AddNote(next, bundle.ToJsonString(), FleetTrustVerifier.SignatureNotes);
+        var tampered = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix);
+        Assert.True(tampered.ExitCode == 1, tampered.Output + tampered.Error);
+        Assert.Contains("rejected (signature)", tampered.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", tampered.Output + tampered.Error, StringComparison.Ordinal);
+        Assert.Equal(signed, ReconcilerState.Load(_state).AppliedRevision);
+    }
+
+    private static string Bundle(EdgeOps.Trust.Tests.Sigstore.VirtualSigstore sigstore, string commit, string identity) =>
+        sigstore.SignMessage(System.Text.Encoding.UTF8.GetBytes(commit), new EdgeOps.Trust.Tests.Sigstore.SignOptions { Identity = identity });
+
     private static string WithoutTimings(string text) => Timing().Replace(text, "(…s)");
 
     [GeneratedRegex(@"\(\d+(\.\d+)?s\)|""durationSeconds"": ?[0-9.]+|""seconds"": ?[0-9.]+")]
