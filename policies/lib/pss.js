@@ -26,14 +26,38 @@ const RESTRICTED_VOLUME_TYPES = new Set([
 ]);
 const APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/";
 
-const sc = (container) => container.securityContext || {};
-const podSc = (pod) => pod.spec.securityContext || {};
+// What a missing section reads as: (x || NONE).field, without a new object each time.
+const NONE = Object.freeze({});
+const NO_ITEMS = Object.freeze([]);
+const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"];
+const HOOKS = ["postStart", "preStop"];
+const HANDLERS = ["httpGet", "tcpSocket"];
+const KIND_LABELS = { containers: "container", initContainers: "init container", ephemeralContainers: "ephemeral container" };
+
+const podSc = (pod) => pod.spec.securityContext || NONE;
 const isWindows = (pod) => pod.spec.os && pod.spec.os.name === "windows";
-const label = (c) => `${c.type === "containers" ? "container" : c.type === "initContainers" ? "init container" : "ephemeral container"} "${c.container.name}"`;
-// The containers of a pod, computed once per pod for all the checks.
-const each = (pod) => pod.containers || (pod.containers = containers(pod.spec, pod.path));
-const usesHostProcess = (pod) =>
-  (podSc(pod).windowsOptions || {}).hostProcess === true || each(pod).some((c) => (sc(c.container).windowsOptions || {}).hostProcess === true);
+// The containers of a pod, computed once per pod for all the checks, each with its security context
+// (NONE when it has none) and the label its messages name it by.
+function each(pod) {
+  if (pod.containers === undefined) {
+    const list = containers(pod.spec, pod.path);
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      c.sc = c.container.securityContext || NONE;
+      c.label = `${KIND_LABELS[c.type]} "${c.container.name}"`;
+    }
+    pod.containers = list;
+  }
+  return pod.containers;
+}
+const sc = (c) => c.sc;
+const label = (c) => c.label;
+const isSet = (value) => value !== undefined && value !== null;
+function usesHostProcess(pod) {
+  if ((podSc(pod).windowsOptions || NONE).hostProcess === true) return true;
+  for (const c of each(pod)) if ((c.sc.windowsOptions || NONE).hostProcess === true) return true;
+  return false;
+}
 
 function violation(control, message, path) {
   return { control, message, path };
@@ -49,52 +73,60 @@ export const baselineChecks = {
     return out;
   },
   privileged(pod) {
-    return each(pod)
-      .filter((c) => sc(c.container).privileged === true)
-      .map((c) => violation("privileged", `${label(c)} must not be privileged`, `${c.path}.securityContext.privileged`));
+    const out = [];
+    for (const c of each(pod)) {
+      if (c.sc.privileged === true) out.push(violation("privileged", `${label(c)} must not be privileged`, `${c.path}.securityContext.privileged`));
+    }
+    return out;
   },
   capabilities_baseline(pod) {
     const out = [];
     for (const c of each(pod)) {
-      const added = (sc(c.container).capabilities || {}).add || [];
-      added.forEach((cap, i) => {
+      const added = (c.sc.capabilities || NONE).add || NO_ITEMS;
+      for (let i = 0; i < added.length; i++) {
+        const cap = added[i];
         if (!BASELINE_CAPABILITIES.has(cap)) {
           out.push(violation("capabilities_baseline", `${label(c)} must not add capability ${JSON.stringify(cap)}`, `${c.path}.securityContext.capabilities.add[${i}]`));
         }
-      });
+      }
     }
     return out;
   },
   hostPathVolumes(pod) {
-    return (pod.spec.volumes || [])
-      .map((v, i) => [v, i])
-      .filter(([v]) => v.hostPath !== undefined && v.hostPath !== null)
-      .map(([v, i]) => violation("hostPathVolumes", `volume "${v.name}" must not be a hostPath`, `${pod.path}.volumes[${i}].hostPath`));
+    const out = [];
+    const volumes = pod.spec.volumes || NO_ITEMS;
+    for (let i = 0; i < volumes.length; i++) {
+      const v = volumes[i];
+      if (isSet(v.hostPath)) out.push(violation("hostPathVolumes", `volume "${v.name}" must not be a hostPath`, `${pod.path}.volumes[${i}].hostPath`));
+    }
+    return out;
   },
   hostPorts(pod) {
     const out = [];
     for (const c of each(pod)) {
-      (c.container.ports || []).forEach((p, i) => {
-        if (p.hostPort !== undefined && p.hostPort !== null && p.hostPort !== 0) {
+      const ports = c.container.ports || NO_ITEMS;
+      for (let i = 0; i < ports.length; i++) {
+        const p = ports[i];
+        if (isSet(p.hostPort) && p.hostPort !== 0) {
           out.push(violation("hostPorts", `${label(c)} must not use hostPort ${p.hostPort}`, `${c.path}.ports[${i}].hostPort`));
         }
-      });
+      }
     }
     return out;
   },
   appArmorProfile(pod) {
     const out = [];
     const allowedType = (t) => t === undefined || t === null || t === "RuntimeDefault" || t === "Localhost";
-    const podType = (podSc(pod).appArmorProfile || {}).type;
+    const podType = (podSc(pod).appArmorProfile || NONE).type;
     if (!allowedType(podType)) out.push(violation("appArmorProfile", `pod AppArmor profile must not be ${podType}`, `${pod.path}.securityContext.appArmorProfile.type`));
     for (const c of each(pod)) {
-      const type = (sc(c.container).appArmorProfile || {}).type;
+      const type = (c.sc.appArmorProfile || NONE).type;
       if (!allowedType(type)) out.push(violation("appArmorProfile", `${label(c)} AppArmor profile must not be ${type}`, `${c.path}.securityContext.appArmorProfile.type`));
     }
-    const annotations = (pod.metadata || {}).annotations || {};
-    const metadataPath = pod.path.replace(/spec$/, "metadata");
+    const annotations = (pod.metadata || NONE).annotations || NONE;
     for (const key of Object.keys(annotations)) {
       if (!key.startsWith(APPARMOR_ANNOTATION)) continue;
+      const metadataPath = pod.path.replace(/spec$/, "metadata");
       const value = annotations[key];
       if (value !== "runtime/default" && !String(value).startsWith("localhost/")) {
         out.push(violation("appArmorProfile", `annotation ${key} must not be ${JSON.stringify(value)}`, `${metadataPath}.annotations["${key}"]`));
@@ -111,37 +143,43 @@ export const baselineChecks = {
       if (options.role) out.push(violation("seLinuxOptions", `${where} must not set an SELinux role`, `${path}.role`));
     };
     check(podSc(pod).seLinuxOptions, "pod", `${pod.path}.securityContext.seLinuxOptions`);
-    for (const c of each(pod)) check(sc(c.container).seLinuxOptions, label(c), `${c.path}.securityContext.seLinuxOptions`);
+    for (const c of each(pod)) check(c.sc.seLinuxOptions, label(c), `${c.path}.securityContext.seLinuxOptions`);
     return out;
   },
   procMount(pod) {
     // Since Kubernetes 1.35 baseline allows an unmasked /proc in a user namespace (hostUsers: false).
     if (pod.spec.hostUsers === false) return [];
-    return each(pod)
-      .filter((c) => { const m = sc(c.container).procMount; return m !== undefined && m !== null && m !== "Default"; })
-      .map((c) => violation("procMount", `${label(c)} must not use procMount ${sc(c.container).procMount} without a user namespace`, `${c.path}.securityContext.procMount`));
+    const out = [];
+    for (const c of each(pod)) {
+      const m = c.sc.procMount;
+      if (isSet(m) && m !== "Default") out.push(violation("procMount", `${label(c)} must not use procMount ${m} without a user namespace`, `${c.path}.securityContext.procMount`));
+    }
+    return out;
   },
   seccompProfile_baseline(pod) {
     const out = [];
-    if ((podSc(pod).seccompProfile || {}).type === "Unconfined") out.push(violation("seccompProfile_baseline", "pod seccomp profile must not be Unconfined", `${pod.path}.securityContext.seccompProfile.type`));
+    if ((podSc(pod).seccompProfile || NONE).type === "Unconfined") out.push(violation("seccompProfile_baseline", "pod seccomp profile must not be Unconfined", `${pod.path}.securityContext.seccompProfile.type`));
     for (const c of each(pod)) {
-      if ((sc(c.container).seccompProfile || {}).type === "Unconfined") {
+      if ((c.sc.seccompProfile || NONE).type === "Unconfined") {
         out.push(violation("seccompProfile_baseline", `${label(c)} seccomp profile must not be Unconfined`, `${c.path}.securityContext.seccompProfile.type`));
       }
     }
     return out;
   },
   sysctls(pod) {
-    return (podSc(pod).sysctls || [])
-      .map((s, i) => [s, i])
-      .filter(([s]) => !SAFE_SYSCTLS.has(s.name))
-      .map(([s, i]) => violation("sysctls", `sysctl ${JSON.stringify(s.name)} is not in the safe set`, `${pod.path}.securityContext.sysctls[${i}].name`));
+    const out = [];
+    const sysctls = podSc(pod).sysctls || NO_ITEMS;
+    for (let i = 0; i < sysctls.length; i++) {
+      const name = sysctls[i].name;
+      if (!SAFE_SYSCTLS.has(name)) out.push(violation("sysctls", `sysctl ${JSON.stringify(name)} is not in the safe set`, `${pod.path}.securityContext.sysctls[${i}].name`));
+    }
+    return out;
   },
   windowsHostProcess(pod) {
     const out = [];
-    if ((podSc(pod).windowsOptions || {}).hostProcess === true) out.push(violation("windowsHostProcess", "pod must not be a Windows HostProcess pod", `${pod.path}.securityContext.windowsOptions.hostProcess`));
+    if ((podSc(pod).windowsOptions || NONE).hostProcess === true) out.push(violation("windowsHostProcess", "pod must not be a Windows HostProcess pod", `${pod.path}.securityContext.windowsOptions.hostProcess`));
     for (const c of each(pod)) {
-      if ((sc(c.container).windowsOptions || {}).hostProcess === true) {
+      if ((c.sc.windowsOptions || NONE).hostProcess === true) {
         out.push(violation("windowsHostProcess", `${label(c)} must not be a Windows HostProcess container`, `${c.path}.securityContext.windowsOptions.hostProcess`));
       }
     }
@@ -149,18 +187,25 @@ export const baselineChecks = {
   },
   hostProbesAndHostLifecycle(pod) {
     const out = [];
-    const handler = (h, where, path) => {
-      if (!h) return;
-      for (const kind of ["httpGet", "tcpSocket"]) {
-        if (h[kind] && h[kind].host !== undefined && h[kind].host !== null && h[kind].host !== "") {
-          out.push(violation("hostProbesAndHostLifecycle", `${where} must not set ${kind}.host (${h[kind].host})`, `${path}.${kind}.host`));
+    // Where and path name the handler, e.g. "readinessProbe" and "readinessProbe", or "preStop hook" and "lifecycle.preStop".
+    const handler = (c, h, where, path) => {
+      for (const kind of HANDLERS) {
+        const action = h[kind];
+        if (action && isSet(action.host) && action.host !== "") {
+          out.push(violation("hostProbesAndHostLifecycle", `${label(c)} ${where} must not set ${kind}.host (${action.host})`, `${c.path}.${path}.${kind}.host`));
         }
       }
     };
     for (const c of each(pod)) {
-      for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"]) handler(c.container[probe], `${label(c)} ${probe}`, `${c.path}.${probe}`);
-      const lifecycle = c.container.lifecycle || {};
-      for (const hook of ["postStart", "preStop"]) handler(lifecycle[hook], `${label(c)} ${hook} hook`, `${c.path}.lifecycle.${hook}`);
+      const container = c.container;
+      for (const probe of PROBES) {
+        if (container[probe]) handler(c, container[probe], probe, probe);
+      }
+      const lifecycle = container.lifecycle;
+      if (!lifecycle) continue;
+      for (const hook of HOOKS) {
+        if (lifecycle[hook]) handler(c, lifecycle[hook], `${hook} hook`, `lifecycle.${hook}`);
+      }
     }
     return out;
   },
@@ -169,34 +214,42 @@ export const baselineChecks = {
 export const restrictedChecks = {
   restrictedVolumes(pod) {
     const out = [];
-    (pod.spec.volumes || []).forEach((v, i) => {
+    const volumes = pod.spec.volumes || NO_ITEMS;
+    for (let i = 0; i < volumes.length; i++) {
+      const v = volumes[i];
       for (const key of Object.keys(v)) {
-        if (key === "name" || RESTRICTED_VOLUME_TYPES.has(key) || v[key] === null || v[key] === undefined) continue;
+        if (key === "name" || RESTRICTED_VOLUME_TYPES.has(key) || !isSet(v[key])) continue;
         out.push(violation("restrictedVolumes", `volume "${v.name}" must not be of type ${key}`, `${pod.path}.volumes[${i}].${key}`));
       }
-    });
+    }
     return out;
   },
   allowPrivilegeEscalation(pod) {
-    if (isWindows(pod)) return [];
-    return each(pod)
-      .filter((c) => sc(c.container).allowPrivilegeEscalation !== false)
-      .map((c) => violation("allowPrivilegeEscalation", `${label(c)} must set securityContext.allowPrivilegeEscalation to false`, `${c.path}.securityContext.allowPrivilegeEscalation`));
+    const out = [];
+    if (isWindows(pod)) return out;
+    for (const c of each(pod)) {
+      if (c.sc.allowPrivilegeEscalation !== false) {
+        out.push(violation("allowPrivilegeEscalation", `${label(c)} must set securityContext.allowPrivilegeEscalation to false`, `${c.path}.securityContext.allowPrivilegeEscalation`));
+      }
+    }
+    return out;
   },
   capabilities_restricted(pod) {
     if (isWindows(pod)) return [];
     const out = [];
     for (const c of each(pod)) {
-      const caps = sc(c.container).capabilities || {};
-      if (!(caps.drop || []).includes("ALL")) {
+      const caps = c.sc.capabilities || NONE;
+      if (!(caps.drop || NO_ITEMS).includes("ALL")) {
         out.push(violation("capabilities_restricted", `${label(c)} must drop ALL capabilities`, `${c.path}.securityContext.capabilities.drop`));
       }
-      (caps.add || []).forEach((cap, i) => {
+      const added = caps.add || NO_ITEMS;
+      for (let i = 0; i < added.length; i++) {
+        const cap = added[i];
         // Capabilities outside the baseline set are reported by capabilities_baseline.
         if (cap !== "NET_BIND_SERVICE" && BASELINE_CAPABILITIES.has(cap)) {
           out.push(violation("capabilities_restricted", `${label(c)} may add only NET_BIND_SERVICE, not ${cap}`, `${c.path}.securityContext.capabilities.add[${i}]`));
         }
-      });
+      }
     }
     return out;
   },
@@ -205,7 +258,7 @@ export const restrictedChecks = {
     const podValue = podSc(pod).runAsNonRoot;
     if (podValue === false) out.push(violation("runAsNonRoot", "pod must not set runAsNonRoot to false", `${pod.path}.securityContext.runAsNonRoot`));
     for (const c of each(pod)) {
-      const value = sc(c.container).runAsNonRoot;
+      const value = c.sc.runAsNonRoot;
       if (value === false) {
         out.push(violation("runAsNonRoot", `${label(c)} must not set runAsNonRoot to false`, `${c.path}.securityContext.runAsNonRoot`));
       } else if (value !== true && podValue !== true && podValue !== false) {
@@ -218,7 +271,7 @@ export const restrictedChecks = {
     const out = [];
     if (podSc(pod).runAsUser === 0) out.push(violation("runAsUser", "pod must not run as user 0", `${pod.path}.securityContext.runAsUser`));
     for (const c of each(pod)) {
-      if (sc(c.container).runAsUser === 0) out.push(violation("runAsUser", `${label(c)} must not run as user 0`, `${c.path}.securityContext.runAsUser`));
+      if (c.sc.runAsUser === 0) out.push(violation("runAsUser", `${label(c)} must not run as user 0`, `${c.path}.securityContext.runAsUser`));
     }
     return out;
   },
@@ -226,12 +279,12 @@ export const restrictedChecks = {
     if (isWindows(pod)) return [];
     const out = [];
     const allowed = (t) => t === "RuntimeDefault" || t === "Localhost";
-    const podType = (podSc(pod).seccompProfile || {}).type;
+    const podType = (podSc(pod).seccompProfile || NONE).type;
     if (podType !== undefined && podType !== null && !allowed(podType)) {
       out.push(violation("seccompProfile_restricted", `pod seccomp profile must be RuntimeDefault or Localhost, not ${podType}`, `${pod.path}.securityContext.seccompProfile.type`));
     }
     for (const c of each(pod)) {
-      const type = (sc(c.container).seccompProfile || {}).type;
+      const type = (c.sc.seccompProfile || NONE).type;
       if (type !== undefined && type !== null) {
         if (!allowed(type)) out.push(violation("seccompProfile_restricted", `${label(c)} seccomp profile must be RuntimeDefault or Localhost, not ${type}`, `${c.path}.securityContext.seccompProfile.type`));
       } else if (podType === undefined || podType === null) {
@@ -242,10 +295,13 @@ export const restrictedChecks = {
   },
   procMount_restricted(pod) {
     // Without a user namespace the baseline procMount check already reports this.
-    if (pod.spec.hostUsers !== false) return [];
-    return each(pod)
-      .filter((c) => { const m = sc(c.container).procMount; return m !== undefined && m !== null && m !== "Default"; })
-      .map((c) => violation("procMount_restricted", `${label(c)} must use the Default procMount`, `${c.path}.securityContext.procMount`));
+    const out = [];
+    if (pod.spec.hostUsers !== false) return out;
+    for (const c of each(pod)) {
+      const m = c.sc.procMount;
+      if (isSet(m) && m !== "Default") out.push(violation("procMount_restricted", `${label(c)} must use the Default procMount`, `${c.path}.securityContext.procMount`));
+    }
+    return out;
   },
 };
 

@@ -8,8 +8,8 @@ namespace EdgeOps.Policy.Evaluation;
 
 /// <summary>
 /// Builds JavaScript values straight from node trees (no JSON text in between), frozen when asked:
-/// an object is built frozen (read-only, non-configurable properties, then made non-extensible), which
-/// costs half the allocations of freezing it afterwards; an array is frozen by the engine's own
+/// an object is built frozen (read-only, non-configurable properties, never extensible) and only when
+/// first touched (<see cref="FrozenMapping"/>); an array is frozen by the engine's own
 /// Object.freeze, taken before any policy code ran and called directly, so a policy that replaces
 /// Object.freeze in its realm changes nothing here. Context data is not frozen (policies read it through
 /// tracking proxies), except its lists of plain values, which are frozen and handed out whole.
@@ -39,15 +39,15 @@ internal sealed class JsValues(Engine engine)
         return true;
     }
 
-    private JsValue Build(Node node, bool freeze)
+    internal JsValue Build(Node node, bool freeze)
     {
         switch (node)
         {
             case MappingNode map:
                 {
-                    var result = new JsObject(engine);
                     if (!freeze)
                     {
+                        var result = new JsObject(engine);
                         foreach (var (key, value) in map.Entries)
                         {
                             result.Set(key.Value, Build(value, freeze));
@@ -56,14 +56,8 @@ internal sealed class JsValues(Engine engine)
                         return result;
                     }
 
-                    // Frozen as built: each property read-only and non-configurable, then no new ones.
-                    foreach (var (key, value) in map.Entries)
-                    {
-                        result.FastSetProperty(key.Value, new PropertyDescriptor(Build(value, freeze), PropertyFlag.OnlyEnumerable));
-                    }
-
-                    result.PreventExtensions();
-                    return result;
+                    // Frozen, and built only when first touched: most policies read a few paths of an object.
+                    return new FrozenMapping(engine, map, this);
                 }
 
             case SequenceNode seq:
@@ -94,6 +88,26 @@ internal sealed class JsValues(Engine engine)
                 };
             default:
                 return JsValue.Undefined;
+        }
+    }
+}
+
+/// <summary>
+/// A frozen object whose properties are made from its mapping the first time anything looks at it: a
+/// read, a key listing, a descriptor, a write attempt (which then fails as on any frozen object). Jint
+/// calls <see cref="Initialize"/> before every such operation, so a policy cannot tell it from an object
+/// built in full; what it never touches (labels, probes, resources a policy does not judge) is never built.
+/// Its prototype is the realm's Object.prototype, as for any object literal.
+/// </summary>
+internal sealed class FrozenMapping(Engine engine, MappingNode node, JsValues builder) : ObjectInstance(engine)
+{
+    public override bool Extensible => false;
+
+    protected override void Initialize()
+    {
+        foreach (var (key, value) in node.Entries)
+        {
+            FastSetProperty(key.Value, new PropertyDescriptor(builder.Build(value, freeze: true), PropertyFlag.OnlyEnumerable));
         }
     }
 }

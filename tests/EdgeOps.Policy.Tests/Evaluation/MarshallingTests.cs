@@ -65,6 +65,47 @@ public sealed class MarshallingTests
     }
 
     [Fact]
+    public void Object_IsFrozen_WhateverOperationTouchesItFirst()
+    {
+        // Objects are built as they are first touched; each probe below is the first thing done to object.spec.
+        string[] probes =
+        [
+            "Object.isFrozen(spec) + ' ' + Object.isExtensible(spec) + ' ' + Object.isSealed(spec)",
+            "Reflect.set(spec, 'extra', 1) + ' ' + Reflect.set(spec, 'replicas', 9) + ' ' + spec.replicas",
+            "Reflect.defineProperty(spec, 'replicas', { value: 9 }) + ' ' + Reflect.deleteProperty(spec, 'replicas')",
+            "Object.keys(spec).join(',')",
+            "JSON.stringify(spec)",
+            "('replicas' in spec) + ' ' + ('extra' in spec) + ' ' + spec.hasOwnProperty('paused')",
+            "(Object.getPrototypeOf(spec) === Object.prototype) + ' ' + String(spec)",
+            "JSON.stringify(Object.getOwnPropertyDescriptors(spec))",
+            "Reflect.setPrototypeOf(spec, null) + ' ' + Reflect.preventExtensions(spec)",
+            "JSON.stringify({ ...spec }) + ' ' + Object.entries(spec).length",
+            "(() => { try { spec.replicas = 9; return 'assigned'; } catch (e) { return e.constructor.name; } })()",
+            "(() => { const k = []; for (const key in spec) k.push(key); return k.join(','); })()",
+        ];
+        var objects = string.Join("---\n", probes.Select((_, i) => $"apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec: {{replicas: 2, paused: false}}\n"));
+        var policy = "const spec = object.spec;\n  switch (object.metadata.name) {\n" +
+            string.Concat(probes.Select((probe, i) => $"    case 'p{i}': return String({probe});\n")) + "  }";
+
+        Assert.Equal(
+            [
+                "true false true",
+                "false false 2",
+                "false false",
+                "replicas,paused",
+                """{"replicas":2,"paused":false}""",
+                "true false true",
+                "true [object Object]",
+                """{"replicas":{"value":2,"writable":false,"enumerable":true,"configurable":false},"paused":{"value":false,"writable":false,"enumerable":true,"configurable":false}}""",
+                "false true",
+                """{"replicas":2,"paused":false} 2""",
+                "TypeError",
+                "replicas,paused",
+            ],
+            Messages(policy, objects: objects));
+    }
+
+    [Fact]
     public void Object_ThatAPolicyTriesToChange_ThrowsAndStaysAsItWas()
     {
         var messages = Messages("""
