@@ -27,9 +27,11 @@ export function validate(object, ctx) {
   const violations = [];
   let touchesDevices = false;
   for (const pod of podSpecs(object)) {
-    (pod.spec.volumes || []).forEach((volume, i) => {
+    const volumes = pod.spec.volumes || [];
+    for (let i = 0; i < volumes.length; i++) {
+      const volume = volumes[i];
       const path = volume.hostPath && volume.hostPath.path;
-      if (typeof path !== "string" || !(path === "/dev" || path.startsWith("/dev/"))) return;
+      if (typeof path !== "string" || !(path === "/dev" || path.startsWith("/dev/"))) continue;
       touchesDevices = true;
       const deviceClass = classFor(path, ctx.params.devicePaths || {});
       if (deviceClass === null) {
@@ -39,7 +41,7 @@ export function validate(object, ctx) {
         violations.push({ control: "deviceDeclared", path: `${pod.path}.volumes[${i}].hostPath.path`,
           message: `hostPath ${path} needs device class ${deviceClass}, which this cluster does not declare` });
       }
-    });
+    }
     for (const c of containers(pod.spec, pod.path)) {
       if ((c.container.securityContext || {}).privileged !== true) continue;
       touchesDevices = true;

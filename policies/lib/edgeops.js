@@ -70,16 +70,17 @@ export function podSpecs(object) {
 export function containers(podSpec, basePath) {
   const result = [];
   if (!podSpec) return result;
-  for (const type of ["containers", "initContainers", "ephemeralContainers"]) {
+  for (const type of CONTAINER_TYPES) {
     const list = podSpec[type];
     if (!Array.isArray(list)) continue;
-    list.forEach((container, index) => {
-      const path = `${type}[${index}]`;
-      result.push({ container, type, index, path: basePath ? `${basePath}.${path}` : path });
-    });
+    const prefix = basePath ? `${basePath}.${type}[` : `${type}[`;
+    for (let index = 0; index < list.length; index++) {
+      result.push({ container: list[index], type, index, path: `${prefix}${index}]` });
+    }
   }
   return result;
 }
+const CONTAINER_TYPES = ["containers", "initContainers", "ephemeralContainers"];
 
 const BINARY = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 const DECIMAL = { n: 1e-9, u: 1e-6, m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
