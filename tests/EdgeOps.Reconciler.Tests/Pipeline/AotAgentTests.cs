@@ -201,6 +201,52 @@ public sealed partial class AotAgentTests(KubeServerFixture fixture) : IDisposab
         Assert.Equal(signed, ReconcilerState.Load(_state).AppliedRevision);
     }
 
+    [Theory]
+    [MemberData(nameof(NativeAgents))]
+    public async Task OnePass_SyncsOverSmartHttpWithCredentials_AndRefusesWrongOnesWithoutShowingThem(Agent agent)
+    {
+        // The way a robot reaches its fleet: git's smart HTTP with a token, through libgit2's credential callback.
+        var ns = "aot-" + _suffix;
+        _repo.Cluster("edge-1");
+        _repo.Workload("app", manifest: $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: fetched, namespace: {ns}}}\ndata: {{round: one}}\n");
+        var first = _repo.Commit("served over http");
+        using var http = new GitHttpBackend(Path.GetDirectoryName(_repo.Root)!, "fleet-bot:s3cr3t-token");
+        var url = new Uri(http.Uri, Path.GetFileName(_repo.Root)).ToString();
+        var credentials = _state + "-credentials";
+        try
+        {
+            File.WriteAllText(credentials, "fleet-bot:not-the-token\n");
+            var refused = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, url, "main", _state, "edgeops-" + _suffix, null, 0, "--credentials-file", credentials);
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.DoesNotContain("not-the-token", refused.Output + refused.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", refused.Output + refused.Error, StringComparison.Ordinal);
+            Assert.Null(ReconcilerState.Load(_state).AppliedRevision);
+
+            File.WriteAllText(credentials, "fleet-bot:s3cr3t-token\n");
+            var pass = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, url, "main", _state, "edgeops-" + _suffix, null, 0, "--credentials-file", credentials);
+            Assert.True(pass.ExitCode == 0, pass.Output + pass.Error);
+            Assert.Equal(first, ReconcilerState.Load(_state).AppliedRevision);
+            Assert.DoesNotContain("s3cr3t-token", pass.Output + pass.Error, StringComparison.Ordinal);
+
+            // The next revision arrives by an incremental fetch into the agent's cache.
+            _repo.Workload("app", manifest: $"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: fetched, namespace: {ns}}}\ndata: {{round: two}}\n");
+            var second = _repo.Commit("second revision");
+            http.ResetCounters();
+            var next = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, url, "main", _state, "edgeops-" + _suffix, null, 0, "--credentials-file", credentials);
+            Assert.True(next.ExitCode == 0, next.Output + next.Error);
+            Assert.Equal(second, ReconcilerState.Load(_state).AppliedRevision);
+            Assert.True(http.Bytes.Sent > 0, "the second pass fetched nothing over http");
+
+            using var api = new KubeApi(fixture.Server.Configuration);
+            var configMaps = (await api.ResolveAsync("v1", "ConfigMap", CancellationToken.None))!;
+            Assert.Equal("two", (await api.GetAsync(configMaps, ns, "fetched", CancellationToken.None))?["data"]?["round"]?.ToString());
+        }
+        finally
+        {
+            File.Delete(credentials);
+        }
+    }
+
     private static string Bundle(EdgeOps.Trust.Tests.Sigstore.VirtualSigstore sigstore, string commit, string identity) =>
         sigstore.SignMessage(System.Text.Encoding.UTF8.GetBytes(commit), new EdgeOps.Trust.Tests.Sigstore.SignOptions { Identity = identity });
 
