@@ -29,6 +29,41 @@ public static class EdgeOpsCli
         return null;
     }
 
+    /// <summary>The command as typed to reach it ("edgeops", "edgeops validate", "edgeops rollout status"), for the usage hint.</summary>
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (result.Command is not RootCommand)
+            {
+                names.Insert(0, result.Command.Name);
+            }
+        }
+
+        return string.Join(' ', names.Prepend("edgeops"));
+    }
+
+    /// <summary>
+    /// A first argument that names no command. One line says so (with the nearest command), instead of the
+    /// parser's three: the unknown token, a missing command, and every later argument as unrecognized.
+    /// </summary>
+    private static string? UnknownCommand(string[] args, RootCommand root)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-') || root.Subcommands.Any(c => c.Name == args[0] || c.Aliases.Contains(args[0])))
+        {
+            return null;
+        }
+
+        if (args[0] == "collector")
+        {
+            // Built without it (the NativeAOT agent): the collector is the fleet's central service, not an edge one.
+            return "the collector is not in this build of edgeops, the NativeAOT agent; run it from the framework-dependent build or the tool package (dotnet tool install --global edgeops)";
+        }
+
+        return $"unknown command '{args[0]}'{Fleet.Loading.Suggestions.DidYouMean(args[0], root.Subcommands.Select(c => c.Name))}";
+    }
+
     /// <summary>For an unknown command or option, the nearest one the command line knows at that point.</summary>
     private static string DidYouMean(string message, ParseResult parse)
     {
@@ -75,11 +110,18 @@ public static class EdgeOpsCli
 
         // 'edgeops' alone prints the help, as kubectl and flux do.
         var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+        if (UnknownCommand(args, root) is { } wrongCommand)
+        {
+            await stderr.WriteLineAsync($"edgeops: {wrongCommand}").ConfigureAwait(false);
+            await stderr.WriteLineAsync("Run 'edgeops --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.UsageOrIo;
+        }
+
         if (UnknownOption(args, parse) is { } unknown)
         {
             // An option the command does not have would otherwise be taken for a path or a value.
-            await stderr.WriteLineAsync($"edgeops: unknown option '{unknown}' for '{parse.CommandResult.Command.Name}'{DidYouMean($"Unrecognized command or argument '{unknown}'", parse)}").ConfigureAwait(false);
-            await stderr.WriteLineAsync($"Run 'edgeops {parse.CommandResult.Command.Name} --help' for usage.").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"edgeops: unknown option '{unknown}' for '{(parse.CommandResult.Command is RootCommand ? "edgeops" : CommandPath(parse)["edgeops ".Length..])}'{DidYouMean($"Unrecognized command or argument '{unknown}'", parse)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"Run '{CommandPath(parse)} --help' for usage.").ConfigureAwait(false);
             return ExitCodes.UsageOrIo;
         }
 
@@ -90,7 +132,7 @@ public static class EdgeOpsCli
                 await stderr.WriteLineAsync($"edgeops: {error.Message}{DidYouMean(error.Message, parse)}").ConfigureAwait(false);
             }
 
-            await stderr.WriteLineAsync("Run 'edgeops --help' for usage.").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"Run '{CommandPath(parse)} --help' for usage.").ConfigureAwait(false);
             return ExitCodes.UsageOrIo;
         }
 

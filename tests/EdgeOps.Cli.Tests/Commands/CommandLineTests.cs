@@ -28,6 +28,19 @@ public sealed class CommandLineTests
         Assert.Contains(message, result.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { "valdate", "." }, "edgeops: unknown command 'valdate' (did you mean 'validate'?)\nRun 'edgeops --help' for usage.\n")]
+    [InlineData(new[] { "--bogus" }, "edgeops: unknown option '--bogus' for 'edgeops'\nRun 'edgeops --help' for usage.\n")]
+    [InlineData(new[] { "validate", "--bogus" }, "edgeops: unknown option '--bogus' for 'validate'\nRun 'edgeops validate --help' for usage.\n")]
+    [InlineData(new[] { "rollout", "status", "abc", "--collector", "http://127.0.0.1:1", "--bogus" }, "edgeops: unknown option '--bogus' for 'rollout status'\nRun 'edgeops rollout status --help' for usage.\n")]
+    public async Task UsageErrors_AreOneLine_AndNameTheHelpToRead(string[] args, string error)
+    {
+        var result = await CliRunner.RunAsync(args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(error, result.Error.Replace("\r\n", "\n", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Clusters_AsJson_ListEveryClusterWithItsLabels()
     {

@@ -53,6 +53,17 @@ public sealed partial class AotAgentTests(KubeServerFixture fixture) : IDisposab
 
     [Theory]
     [MemberData(nameof(NativeAgents))]
+    public async Task Collector_IsNotInTheNativeAgent_AndSaysWhereItIs(Agent agent)
+    {
+        var run = await ReconcilerProcess.ExecAsync(agent, _repo.Root, "collector", "--fleet", _repo.Root);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("edgeops: the collector is not in this build of edgeops, the NativeAOT agent; run it from the framework-dependent build", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("--fleet", run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(NativeAgents))]
     public async Task Validate_OfAGitRevision_AndOfTheChangesSinceOne_PrintsWhatTheJitBuildPrints(Agent agent)
     {
         _repo.Cluster("edge-1", "tier: far").Cluster("edge-2", "tier: near");
