@@ -12,8 +12,9 @@ namespace EdgeOps.Reconciler.Tests.Location;
 [Collection("kube")]
 public sealed class GpsdDaemonLiveLocationTests(KubeServerFixture fixture)
 {
-    [Fact]
-    public async Task GpsdDaemon_PositionLeavingTheFence_ReRendersWithoutWaitingForTheInterval()
+    [Theory]
+    [MemberData(nameof(ReconcilerProcess.Agents), MemberType = typeof(ReconcilerProcess))]
+    public async Task GpsdDaemon_PositionLeavingTheFence_ReRendersWithoutWaitingForTheInterval(Agent agent)
     {
         using var repo = new TempFleet();
         var ns = "gpsd-" + Guid.NewGuid().ToString("N")[..8];
@@ -35,7 +36,10 @@ public sealed class GpsdDaemonLiveLocationTests(KubeServerFixture fixture)
         var state = Path.Combine(Path.GetTempPath(), "edgeops-gpsd-daemon-" + Guid.NewGuid().ToString("N")[..10]);
         var kubeconfig = state + "-kubeconfig";
         await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // The framework-dependent build and the NativeAOT agent (gpsd's JSON, the daemon's wake-up on a new position).
+        var psi = ReconcilerProcess.StartInfo(agent);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
         foreach (var a in new[] { "reconcile", "--repo", repo.Root, "--cluster", "robot-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-" + ns, "--interval", "10m", "--location-source", "gpsd", "--gpsd", gps.Address })
         {
             psi.ArgumentList.Add(a);

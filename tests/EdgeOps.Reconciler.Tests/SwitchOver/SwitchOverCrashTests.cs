@@ -50,22 +50,37 @@ public sealed class SwitchOverCrashTests(KubeServerFixture fixture, ITestOutputH
         { "switch:switching", true },
     };
 
+    /// <summary>The NativeAOT agent, killed in the middle of a switch, and of a device handoff.</summary>
+    public static TheoryData<string, bool> NativePoints() => new()
+    {
+        { "switch:switching", false },
+        { "switch:handoff", true },
+    };
+
     [Theory]
     [MemberData(nameof(Points))]
-    public async Task SwitchOverKilledAt_ServicesAlwaysSelectOneSlot_AndTheSwitchCompletes(string point, bool camera)
+    public Task SwitchOverKilledAt_ServicesAlwaysSelectOneSlot_AndTheSwitchCompletes(string point, bool camera) =>
+        KilledAtAsync(Agent.Jit, point, camera);
+
+    [Theory]
+    [MemberData(nameof(NativePoints))]
+    public Task NativeAgent_SwitchOverKilledAt_ServicesAlwaysSelectOneSlot_AndTheSwitchCompletes(string point, bool camera) =>
+        KilledAtAsync(Agent.Aot, point, camera);
+
+    private async Task KilledAtAsync(Agent agent, string point, bool camera)
     {
         using var api = new KubeApi(fixture.Server.Configuration);
         Commit("registry.example/vision:1", camera);
-        Assert.Equal(0, (await RunAsync(api, null)).ExitCode);
+        Assert.Equal(0, (await RunAsync(api, null, agent)).ExitCode);
         Commit("registry.example/vision:2", camera);
 
-        var killed = await RunAsync(api, point);
+        var killed = await RunAsync(api, point, agent);
         Assert.True(killed.Killed, $"never reached {point}: {killed.Output}{killed.Error}");
         await AssertOneReadySlotAsync(api, camera);
 
         for (var i = 0; i < 4 && await ServingAsync(api, "vision") != "green"; i++)
         {
-            var again = await RunAsync(api, null);
+            var again = await RunAsync(api, null, agent);
             output.WriteLine($"restart {i}: {again.Output.Trim()}");
             await AssertOneReadySlotAsync(api, camera);
         }
@@ -76,11 +91,11 @@ public sealed class SwitchOverCrashTests(KubeServerFixture fixture, ITestOutputH
         Assert.Equal("registry.example/vision:2", green!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.ToString());
     }
 
-    private async Task<ReconcilerProcess.Run> RunAsync(KubeApi api, string? crashAt)
+    private async Task<ReconcilerProcess.Run> RunAsync(KubeApi api, string? crashAt, Agent agent)
     {
         using var stop = new CancellationTokenSource();
         var kubelet = Kubelet.KeepReadyAsync(api, Ns, "edgeops.io/slot", stop.Token);
-        var run = await ReconcilerProcess.ReconcileAsync(fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix, crashAt, 0, "--health-timeout", "20s");
+        var run = await ReconcilerProcess.ReconcileAsync(agent, fixture.Server, _repo.Root, "main", _state, "edgeops-" + _suffix, crashAt, 0, "--health-timeout", "20s");
         await stop.CancelAsync();
         await kubelet;
         output.WriteLine($"{crashAt ?? "pass"}: exit {run.ExitCode}: {run.Output.Trim()}");
