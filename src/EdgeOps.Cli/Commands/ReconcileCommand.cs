@@ -52,7 +52,7 @@ internal static class ReconcileCommand
         var locationSource = new Option<string>("--location-source") { Description = "Where the live position comes from for placement by location: none (the Cluster's static location), facts (--facts), node (the node's edgeops.io/location annotation) or gpsd", DefaultValueFactory = _ => "none" };
         locationSource.AcceptOnlyFromAmong("none", "facts", "node", "gpsd");
         var gpsd = new Option<string>("--gpsd") { Description = "gpsd's address (JSON protocol)", DefaultValueFactory = _ => "127.0.0.1:2947" };
-        var locationPrecision = new Option<int>("--location-precision") { Description = "Decimals of latitude/longitude in status reports (3 is about 100 m)", DefaultValueFactory = _ => 3 };
+        var locationPrecision = new Option<int>("--location-precision") { Description = "Decimals of latitude/longitude in status reports, 0 to 7 (3 is about 100 m)", DefaultValueFactory = _ => 3 };
         var reportKey = new Option<string?>("--report-key") { Description = "The cluster's OpenSSH Ed25519 private key (unencrypted): every status report is signed with it into status.json.sig (its public half goes in the Cluster's spec.reportKey)" };
         var collector = new Option<string?>("--collector") { Description = "The fleet's collector (http(s)://host:port): signed status reports go there (needs --report-key), rollout gates come from there" };
         var heartbeat = new Option<string>("--report-heartbeat") { Description = "A report is sent when it changes and at least this often", DefaultValueFactory = _ => "5m" };
@@ -89,8 +89,8 @@ internal static class ReconcileCommand
                 Location = new LocationOptions
                 {
                     Source = Enum.Parse<LocationSourceKind>(parse.GetValue(locationSource)!, ignoreCase: true),
-                    Gpsd = parse.GetValue(gpsd)!,
-                    Precision = Math.Clamp(parse.GetValue(locationPrecision), 0, 7),
+                    Gpsd = GpsdAddress(parse.GetValue(gpsd)!),
+                    Precision = LocationPrecision(parse.GetValue(locationPrecision)),
                 },
                 Upgrades = new UpgradeOptions
                 {
@@ -272,6 +272,22 @@ internal static class ReconcileCommand
             throw new FleetSourceException(ex.Message, ex);
         }
     }
+
+    /// <summary>gpsd's HOST[:PORT]; a port that is not one is an error, not gpsd's default port in disguise.</summary>
+    private static string GpsdAddress(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        var host = colon >= 0 ? address[..colon] : address;
+        var valid = host.Length > 0 && !host.Any(char.IsWhiteSpace)
+            && (colon < 0 || (int.TryParse(address.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535));
+        return valid ? address : throw new FleetSourceException($"--gpsd must be HOST or HOST:PORT (gpsd's JSON protocol, default 127.0.0.1:2947); found '{address}'");
+    }
+
+    /// <summary>Decimals of a degree kept in reports: 0 (about 111 km) to 7 (about 1 cm), as the option's help says.</summary>
+    private static int LocationPrecision(int decimals) =>
+        decimals is >= 0 and <= 7
+            ? decimals
+            : throw new FleetSourceException($"--location-precision must be 0 to 7 decimals of a degree (3 is about 100 m); found {decimals}");
 
     internal static TimeSpan ParseDuration(string text) =>
         DurationParser.TryParse(text, out var duration) && duration > TimeSpan.Zero

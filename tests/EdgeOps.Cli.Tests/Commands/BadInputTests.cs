@@ -112,6 +112,24 @@ public sealed partial class BadInputTests
         Assert.False(Directory.Exists(state));
     }
 
+    [Theory]
+    [InlineData(new[] { "--location-precision", "8" }, "--location-precision must be 0 to 7 decimals of a degree (3 is about 100 m); found 8")]
+    [InlineData(new[] { "--location-precision", "-1" }, "--location-precision must be 0 to 7 decimals of a degree (3 is about 100 m); found -1")]
+    [InlineData(new[] { "--location-source", "gpsd", "--gpsd", "gps.local:gpsd" }, "--gpsd must be HOST or HOST:PORT (gpsd's JSON protocol, default 127.0.0.1:2947); found 'gps.local:gpsd'")]
+    [InlineData(new[] { "--location-source", "gpsd", "--gpsd", "127.0.0.1:70000" }, "--gpsd must be HOST or HOST:PORT (gpsd's JSON protocol, default 127.0.0.1:2947); found '127.0.0.1:70000'")]
+    [InlineData(new[] { "--location-source", "gpsd", "--gpsd", ":2947" }, "--gpsd must be HOST or HOST:PORT (gpsd's JSON protocol, default 127.0.0.1:2947); found ':2947'")]
+    public async Task Reconcile_BadLocationOption_IsAnErrorBeforeAnythingRuns(string[] location, string message)
+    {
+        using var fleet = new TempFleet();
+        var state = Path.Combine(fleet.Root, "state");
+
+        var result = await CliRunner.RunAsync(["reconcile", "--repo", fleet.Root, "--cluster", "edge-1", "--once", "--state-dir", state, .. location]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"edgeops: {message}\n", result.Error.Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(state));
+    }
+
     [GeneratedRegex(@"^\S+:\d+:\d+: (error|warning) EO\d{4}: .+")]
     private static partial Regex DiagnosticLine();
 }
