@@ -59,7 +59,7 @@ public sealed partial class GitSource(GitSourceOptions options)
 
             if (!RemoteReachable())
             {
-                return new SourceState(SafeHead(), Online: false, $"cannot reach {DisplayUrl}: {Redact(ex.Message)}");
+                return new SourceState(SafeHead(), Online: false, $"cannot reach {DisplayUrl}: {Redact(ex.Message)}{CredentialsHint(ex.Message)}");
             }
 
             // The remote answers, so the fault is in the cache: rebuild it.
@@ -70,7 +70,7 @@ public sealed partial class GitSource(GitSourceOptions options)
             }
             catch (LibGit2SharpException again)
             {
-                return new SourceState(SafeHead(), Online: false, $"cannot sync from {DisplayUrl}: {Redact(again.Message)}");
+                return new SourceState(SafeHead(), Online: false, $"cannot sync from {DisplayUrl}: {Redact(again.Message)}{CredentialsHint(again.Message)}");
             }
         }
 
@@ -80,6 +80,27 @@ public sealed partial class GitSource(GitSourceOptions options)
                 ? $"{DisplayUrl} has no default branch (an empty repository?); name one with --branch"
                 : $"branch '{options.Branch}' does not exist on {DisplayUrl}; check --branch (leave it out to follow the default branch)", Missing: true)
             : new SourceState(head, Online: true, null);
+    }
+
+    /// <summary>
+    /// When the server refused to authenticate, where the credentials came from (never what they are): a
+    /// credentials file that is not there (a path mistyped, a Secret not mounted yet) reads otherwise as an outage.
+    /// </summary>
+    private string CredentialsHint(string message)
+    {
+        if (!message.Contains("authentication", StringComparison.OrdinalIgnoreCase) && !message.Contains("401", StringComparison.Ordinal))
+        {
+            return string.Empty;
+        }
+
+        if (options.CredentialsFile is { } file)
+        {
+            return File.Exists(file) ? $" (the server refused the credentials in {file})" : $" (the credentials file {file} does not exist)";
+        }
+
+        return options.CredentialsEnvironmentVariable is { } variable && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(variable))
+            ? $" (the server refused the credentials in ${variable})"
+            : " (no credentials were given: --credentials-file)";
     }
 
     /// <summary>

@@ -202,6 +202,36 @@ public sealed class GitSourceTests : IDisposable
         Assert.Null(state.Revision);
     }
 
+    [Theory]
+    [InlineData(null, "(the credentials file CREDENTIALS does not exist)")]
+    [InlineData("fleet-bot:wrong-token", "(the server refused the credentials in CREDENTIALS)")]
+    [InlineData("fleet-bot:s3cr3t", null)]
+    public void Sync_OverSmartHttp_SaysWhereRefusedOrMissingCredentialsCameFrom(string? written, string? hint)
+    {
+        using var http = new Infrastructure.GitHttpBackend(Path.GetDirectoryName(_remote.Root)!, "fleet-bot:s3cr3t");
+        var url = new Uri(http.Uri, Path.GetFileName(_remote.Root)).ToString();
+        var credentials = Path.Combine(Path.GetDirectoryName(_cache)!, "credentials");
+        Directory.CreateDirectory(Path.GetDirectoryName(credentials)!);
+        if (written is not null)
+        {
+            File.WriteAllText(credentials, written + "\n");
+        }
+
+        var state = new GitSource(new GitSourceOptions { Url = url, Branch = "main", CacheDirectory = _cache, CredentialsFile = credentials }).Sync();
+
+        if (hint is null)
+        {
+            Assert.True(state.Online, state.Error);
+            Assert.Null(state.Error);
+            return;
+        }
+
+        Assert.False(state.Online);
+        Assert.Null(state.Revision);
+        Assert.EndsWith(hint.Replace("CREDENTIALS", credentials, StringComparison.Ordinal), state.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-token", state.Error, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _remote.Dispose();
