@@ -258,6 +258,46 @@ public sealed partial class AotAgentTests(KubeServerFixture fixture) : IDisposab
         }
     }
 
+    /// <summary>
+    /// Every sigstore-conformance bundle-verify case (../shared) through the native <c>verify-bundle</c>: the same
+    /// verdict and the same words as the framework-dependent build, whose verdicts the conformance suite checks.
+    /// </summary>
+    [SkippableFact]
+    public async Task VerifyBundle_OfEveryConformanceCase_SaysWhatTheJitBuildSays()
+    {
+        const string DefaultIdentity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+        const string DefaultIssuer = "https://token.actions.githubusercontent.com";
+        var cases = GroundTruth.Folder("sigstore-conformance", "bundle-verify");
+        Skip.IfNot(GroundTruth.Present(cases), $"the sigstore-conformance cases are not at {cases} (they come with ../shared beside the checkout)");
+        static string? Read(string folder, string file) => File.Exists(Path.Combine(folder, file)) ? File.ReadAllText(Path.Combine(folder, file)).Trim() : null;
+
+        var verified = 0;
+        foreach (var folder in Directory.EnumerateDirectories(cases).Order(StringComparer.Ordinal))
+        {
+            var artifact = File.Exists(Path.Combine(folder, "artifact")) ? Path.Combine(folder, "artifact") : Path.Combine(cases, "a.txt");
+            var args = new List<string> { "verify-bundle", "--bundle", Path.Combine(folder, "bundle.sigstore.json") };
+            args.AddRange(File.Exists(Path.Combine(folder, "key.pub"))
+                ? ["--key", Path.Combine(folder, "key.pub")]
+                : ["--certificate-identity", Read(folder, "identity") ?? DefaultIdentity, "--certificate-oidc-issuer", Read(folder, "issuer") ?? DefaultIssuer]);
+            if (File.Exists(Path.Combine(folder, "trusted_root.json")))
+            {
+                args.AddRange(["--trusted-root", Path.Combine(folder, "trusted_root.json")]);
+            }
+
+            args.Add(artifact);
+            var jit = await ReconcilerProcess.ExecAsync(Agent.Jit, folder, [.. args]);
+            var native = await ReconcilerProcess.ExecAsync(Agent.Aot, folder, [.. args]);
+
+            var name = Path.GetFileName(folder);
+            Assert.True((jit.ExitCode, jit.Output, jit.Error) == (native.ExitCode, native.Output, native.Error),
+                $"{name}: the JIT build exits {jit.ExitCode} ({jit.Output}{jit.Error}), the native one {native.ExitCode} ({native.Output}{native.Error})");
+            Assert.Equal(name.EndsWith("_fail", StringComparison.Ordinal) ? 1 : 0, native.ExitCode);
+            verified += native.ExitCode == 0 ? 1 : 0;
+        }
+
+        Assert.True(verified > 0, "no conformance case verified");
+    }
+
     private static string Bundle(EdgeOps.Trust.Tests.Sigstore.VirtualSigstore sigstore, string commit, string identity) =>
         sigstore.SignMessage(System.Text.Encoding.UTF8.GetBytes(commit), new EdgeOps.Trust.Tests.Sigstore.SignOptions { Identity = identity });
 
