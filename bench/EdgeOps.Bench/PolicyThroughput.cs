@@ -11,7 +11,7 @@ namespace EdgeOps.Bench;
 /// <summary>
 /// The raw speed of the built-in policy library: every validate() policy over N varied Deployments
 /// on one thread, under Jint (EdgeOps' sandbox) and under Node (the same JavaScript) in one run.
-/// Each object is distinct, so the outcome cache never answers.
+/// Each object is distinct and judged once, as <c>edgeops check</c> judges files: outcomes are not remembered.
 /// </summary>
 internal static class PolicyThroughput
 {
@@ -37,7 +37,8 @@ internal static class PolicyThroughput
 
         // Warm up on a separate engine (JIT of the host and Jint's own caches), then measure rounds on fresh
         // engines over freshly read objects, so that no round finds an outcome or a content digest already made.
-        using (var warm = new PolicyEngine(set))
+        var options = new PolicyEngineOptions { RememberOutcomes = false };
+        using (var warm = new PolicyEngine(set, options))
         {
             warm.Evaluate(StandaloneTarget.For(objects.Take(Math.Min(500, count)), null));
         }
@@ -47,7 +48,7 @@ internal static class PolicyThroughput
         for (var round = 0; round < Rounds; round++)
         {
             var fresh = round == 0 ? objects : StandaloneTarget.Read("deployments.yaml", yaml, new DiagnosticBag());
-            using var engine = new PolicyEngine(set);
+            using var engine = new PolicyEngine(set, options);
             var (collections, paused, allocated) = (GC.CollectionCount(0), GC.GetTotalPauseDuration(), GC.GetAllocatedBytesForCurrentThread());
             var stopwatch = Stopwatch.StartNew();
             evaluation = engine.Evaluate(StandaloneTarget.For(fresh, null));

@@ -103,7 +103,8 @@ internal static class CheckCommand
         diagnostics = new DiagnosticBag();
 
         var set = PolicyLoader.Load(sources, diagnostics);
-        using var engine = new PolicyEngine(set, new PolicyEngineOptions { CancellationToken = cancellationToken });
+        // Every object is judged once: nothing would ever be answered from remembered outcomes.
+        using var engine = new PolicyEngine(set, new PolicyEngineOptions { CancellationToken = cancellationToken, RememberOutcomes = false });
         var evaluation = engine.Evaluate(StandaloneTarget.For(documents, cluster));
         foreach (var error in evaluation.Errors)
         {

@@ -22,6 +22,12 @@ public sealed record PolicyEngineOptions
     public Enforcement Enforcement { get; init; } = Enforcement.Deny;
 
     public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>
+    /// Keep each outcome for later calls on the same content and context (validate: one object, many clusters).
+    /// Off where every object is judged once (<c>edgeops check</c>): remembering would only hold memory.
+    /// </summary>
+    public bool RememberOutcomes { get; init; } = true;
 }
 
 /// <summary>
@@ -35,6 +41,7 @@ public sealed class PolicyEngine : IDisposable
     private readonly PolicyEngineOptions _options;
     private readonly ThreadLocal<PolicyRuntime> _runtimes;
     private readonly OutcomeCache _cache = new();
+    private long _evaluations;
 
     public PolicyEngine(PolicySet set, PolicyEngineOptions? options = null)
     {
@@ -47,7 +54,7 @@ public sealed class PolicyEngine : IDisposable
     public PolicySet Policies => _set;
 
     /// <summary>Policy calls made, and calls answered from the cache.</summary>
-    public (long Evaluations, long CacheHits) Statistics => (_cache.Misses, _cache.Hits);
+    public (long Evaluations, long CacheHits) Statistics => (Interlocked.Read(ref _evaluations), _cache.Hits);
 
     public PolicyEvaluation Evaluate(PolicyTarget target)
     {
@@ -90,9 +97,9 @@ public sealed class PolicyEngine : IDisposable
                 }
 
                 var hash = Hash(i);
-                if (!_cache.TryGet(p, hash, view, out var outcome))
+                if (!_options.RememberOutcomes || !_cache.TryGet(p, hash, view, out var outcome))
                 {
-                    outcome = _cache.Add(p, hash, view, runtime.Invoke(p, clusterLevel: false, new PolicyCall(
+                    outcome = Remember(p, hash, view, runtime.Invoke(p, clusterLevel: false, new PolicyCall(
                         new PolicyData(hash, subject.Body),
                         null,
                         Cluster(),
@@ -126,9 +133,9 @@ public sealed class PolicyEngine : IDisposable
 
             var subjectHash = "cluster:" + ContentHash.Combine(matched.Select(Hash));
             var view = new OutcomeCache.ContextView(target.Cluster, null, target.Workloads, target.Fleet);
-            if (!_cache.TryGet(p, subjectHash, view, out var outcome))
+            if (!_options.RememberOutcomes || !_cache.TryGet(p, subjectHash, view, out var outcome))
             {
-                outcome = _cache.Add(p, subjectHash, view, runtime.Invoke(p, clusterLevel: true, new PolicyCall(
+                outcome = Remember(p, subjectHash, view, runtime.Invoke(p, clusterLevel: true, new PolicyCall(
                     null,
                     [.. matched.Select(i => new PolicyData(Hash(i), target.Objects[i].Body))],
                     Cluster(),
@@ -142,6 +149,13 @@ public sealed class PolicyEngine : IDisposable
         }
 
         return new PolicyEvaluation(violations.ToImmutable(), errors.ToImmutable(), facts.ToImmutable());
+    }
+
+    /// <summary>Counts a call that was made, and keeps its outcome when outcomes are remembered.</summary>
+    private Outcome Remember(int policy, string subject, OutcomeCache.ContextView view, Outcome outcome)
+    {
+        Interlocked.Increment(ref _evaluations);
+        return _options.RememberOutcomes ? _cache.Add(policy, subject, view, outcome) : outcome;
     }
 
     private void Report(

@@ -35,6 +35,21 @@ public sealed class OutcomeCacheTests
     }
 
     [Fact]
+    public void EngineThatDoesNotRememberOutcomes_CallsThePolicyEachTime_WithTheSameVerdicts()
+    {
+        using var engine = new PolicyEngine(PolicyHarness.PodPolicy("  if (ctx.cluster.labels.tier === \"micro\") return \"robot\";"), new PolicyEngineOptions { RememberOutcomes = false });
+        var objects = PolicyHarness.Objects(PolicyHarness.Pod);
+
+        for (var i = 0; i < 6; i++)
+        {
+            var tier = i % 2 == 0 ? "micro" : "far";
+            Assert.Equal(tier == "micro" ? 1 : 0, engine.Evaluate(StandaloneTarget.For(objects, Cluster($"c{i}", tier, "ES"))).Violations.Length);
+        }
+
+        Assert.Equal((6, 0), engine.Statistics);
+    }
+
+    [Fact]
     public void PolicyThatReadsALabel_IsEvaluatedOncePerValueOfThatLabel()
     {
         var (engine, run) = Engine("  if (ctx.cluster.labels.tier === \"micro\") return \"robot\";");
