@@ -64,6 +64,32 @@ public static class EdgeOpsCli
         return $"unknown command '{args[0]}'{Fleet.Loading.Suggestions.DidYouMean(args[0], root.Subcommands.Select(c => c.Name))}";
     }
 
+    /// <summary>
+    /// An option given an empty value (<c>--state-dir ""</c>, or a script's unset variable) is a usage error
+    /// naming the option, rather than a path, name or revision "" that fails somewhere deeper.
+    /// </summary>
+    private static void RefuseEmptyValues(Command command, HashSet<Option> seen)
+    {
+        foreach (var option in command.Options.Where(o => o.ValueType == typeof(string) || o.ValueType == typeof(string[])))
+        {
+            if (seen.Add(option))
+            {
+                option.Validators.Add(result =>
+                {
+                    if (result.Tokens.Any(t => t.Value.Length == 0))
+                    {
+                        result.AddError($"{result.IdentifierToken?.Value ?? option.Name} needs a value; it was given an empty one");
+                    }
+                });
+            }
+        }
+
+        foreach (var subcommand in command.Subcommands)
+        {
+            RefuseEmptyValues(subcommand, seen);
+        }
+    }
+
     /// <summary>For an unknown command or option, the nearest one the command line knows at that point.</summary>
     private static string DidYouMean(string message, ParseResult parse)
     {
@@ -107,6 +133,7 @@ public static class EdgeOpsCli
 #endif
         };
         root.Add(CompletionCommand.Create(context, () => root));
+        RefuseEmptyValues(root, []);
 
         // 'edgeops' alone prints the help, as kubectl and flux do.
         var parse = root.Parse(args.Length == 0 ? ["--help"] : args);

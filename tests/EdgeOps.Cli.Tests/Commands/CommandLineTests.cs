@@ -41,6 +41,30 @@ public sealed class CommandLineTests
         Assert.Equal(error, result.Error.Replace("\r\n", "\n", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("--rev", "validate", "FLEET", "--rev", "")]
+    [InlineData("--changed-since", "validate", "FLEET", "--changed-since", "")]
+    [InlineData("--state-dir", "reconcile", "--once", "--repo", "FLEET", "--cluster", "edge-1", "--state-dir", "")]
+    [InlineData("--kubeconfig", "reconcile", "--once", "--repo", "FLEET", "--cluster", "edge-1", "--state-dir", "STATE", "--kubeconfig", "")]
+    [InlineData("--allowed-signers", "reconcile", "--once", "--repo", "FLEET", "--cluster", "edge-1", "--state-dir", "STATE", "--allowed-signers", "")]
+    [InlineData("--report-key", "reconcile", "--once", "--repo", "FLEET", "--cluster", "edge-1", "--state-dir", "STATE", "--report-key", "")]
+    [InlineData("--repo", "reconcile", "--once", "--repo", "", "--cluster", "edge-1", "--state-dir", "STATE")]
+    [InlineData("--namespace", "reconcile", "--once", "--repo", "FLEET", "--cluster", "edge-1", "--state-dir", "STATE", "--namespace", "")]
+    [InlineData("--repo", "install", "--cluster", "edge-1", "--repo", "", "--image", "ghcr.io/x/e@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "--export")]
+    [InlineData("--policies", "check", "--policies", "", "FLEET")]
+    public async Task EmptyOptionValue_IsAUsageErrorNamingTheOption_BeforeAnythingRuns(string option, params string[] args)
+    {
+        using var fleet = new TempFleet();
+        var state = Path.Combine(fleet.Root, "state");
+
+        var result = await CliRunner.RunAsync([.. args.Select(a => a.Replace("FLEET", fleet.Root, StringComparison.Ordinal).Replace("STATE", state, StringComparison.Ordinal))]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"edgeops: {option} needs a value; it was given an empty one\nRun 'edgeops {args[0]} --help' for usage.\n", result.Error.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Empty(result.Out);
+        Assert.False(Directory.Exists(state));
+    }
+
     [Fact]
     public async Task Clusters_AsJson_ListEveryClusterWithItsLabels()
     {
