@@ -91,12 +91,16 @@ public sealed class PolicyTestRunner
         foreach (var file in testFiles)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (files.Read(file, diagnostics) is not { } text)
+            var errorsBefore = diagnostics.ErrorCount;
+            var documents = files.Read(file, diagnostics) is { } text ? YamlReader.ReadDocuments(files.Display(file), text, diagnostics) : [];
+            if (diagnostics.ErrorCount > errorsBefore)
             {
+                // A file that cannot be read as YAML may be a test: it fails, so the summary never says "0 failed" over a broken folder.
+                cases.Add(new PolicyTestCase(files.Display(file), "test file", false, "the file cannot be read as YAML (see above)", SourceLocation.FileStart(files.Display(file)), TimeSpan.Zero));
                 continue;
             }
 
-            foreach (var document in YamlReader.ReadDocuments(files.Display(file), text, diagnostics))
+            foreach (var document in documents)
             {
                 if (document is MappingNode map && map.GetString("kind") == FleetApi.PolicyTestKind)
                 {

@@ -111,5 +111,31 @@ public sealed class PolicyTestRunnerTests : IDisposable
         Assert.False(Assert.Single(report.Cases).Passed);
     }
 
+    [Theory]
+    [InlineData("kind: PolicyTest\n: : :\n", "mapping values are not allowed")]
+    [InlineData("kind: PolicyTest\nspec: [unclosed\n", "")]
+    public void TestFile_ThatIsNotValidYaml_IsAFailedCase_NotAnUncountedOne(string text, string message)
+    {
+        _folder.Write("tests/good.yaml", """
+            apiVersion: edgeops.io/v1alpha1
+            kind: PolicyTest
+            metadata: {name: good}
+            spec:
+              policies: [pod-security-baseline]
+              objects:
+                - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: busybox}]}}
+              expect: [{object: Pod/p, policy: pod-security-baseline, result: pass}]
+            """);
+        _folder.Write("tests/broken.yaml", text);
+
+        var report = new PolicyTestRunner().Run(_folder.Root);
+
+        Assert.Contains(report.Diagnostics, d => d.IsError && d.Location.Path.EndsWith("broken.yaml", StringComparison.Ordinal) && d.Message.Contains(message, StringComparison.Ordinal));
+        var broken = Assert.Single(report.Cases, c => !c.Passed);
+        Assert.EndsWith("broken.yaml", broken.Suite, StringComparison.Ordinal);
+        Assert.Equal("the file cannot be read as YAML (see above)", broken.Failure);
+        Assert.Single(report.Cases, c => c.Passed && c.Suite == "good");
+    }
+
     public void Dispose() => _folder.Dispose();
 }
