@@ -29,20 +29,21 @@ public static class EdgeOpsCli
         return null;
     }
 
-    /// <summary>The command as typed to reach it ("edgeops", "edgeops validate", "edgeops rollout status"), for the usage hint.</summary>
-    private static string CommandPath(ParseResult parse)
+    /// <summary>The command as typed after the program's name ("validate", "rollout status"); "edgeops" itself at the top.</summary>
+    private static string CommandName(ParseResult parse)
     {
         var names = new List<string>();
-        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        for (var result = parse.CommandResult; result is { Command: not RootCommand }; result = result.Parent as System.CommandLine.Parsing.CommandResult)
         {
-            if (result.Command is not RootCommand)
-            {
-                names.Insert(0, result.Command.Name);
-            }
+            names.Insert(0, result.Command.Name);
         }
 
-        return string.Join(' ', names.Prepend("edgeops"));
+        return names.Count == 0 ? "edgeops" : string.Join(' ', names);
     }
+
+    /// <summary>Where to read about the command, as typed: "Run 'edgeops rollout status --help' for usage."</summary>
+    private static string UsageHint(ParseResult parse) =>
+        parse.CommandResult.Command is RootCommand ? "Run 'edgeops --help' for usage." : $"Run 'edgeops {CommandName(parse)} --help' for usage.";
 
     /// <summary>
     /// A first argument that names no command. One line says so (with the nearest command), instead of the
@@ -147,8 +148,8 @@ public static class EdgeOpsCli
         if (UnknownOption(args, parse) is { } unknown)
         {
             // An option the command does not have would otherwise be taken for a path or a value.
-            await stderr.WriteLineAsync($"edgeops: unknown option '{unknown}' for '{(parse.CommandResult.Command is RootCommand ? "edgeops" : CommandPath(parse)["edgeops ".Length..])}'{DidYouMean($"Unrecognized command or argument '{unknown}'", parse)}").ConfigureAwait(false);
-            await stderr.WriteLineAsync($"Run '{CommandPath(parse)} --help' for usage.").ConfigureAwait(false);
+            await stderr.WriteLineAsync($"edgeops: unknown option '{unknown}' for '{CommandName(parse)}'{DidYouMean($"Unrecognized command or argument '{unknown}'", parse)}").ConfigureAwait(false);
+            await stderr.WriteLineAsync(UsageHint(parse)).ConfigureAwait(false);
             return ExitCodes.UsageOrIo;
         }
 
@@ -159,7 +160,7 @@ public static class EdgeOpsCli
                 await stderr.WriteLineAsync($"edgeops: {error.Message}{DidYouMean(error.Message, parse)}").ConfigureAwait(false);
             }
 
-            await stderr.WriteLineAsync($"Run '{CommandPath(parse)} --help' for usage.").ConfigureAwait(false);
+            await stderr.WriteLineAsync(UsageHint(parse)).ConfigureAwait(false);
             return ExitCodes.UsageOrIo;
         }
 
