@@ -96,8 +96,10 @@ public sealed class PolicyEngine : IDisposable
                     continue;
                 }
 
-                var hash = Hash(i);
-                if (!_options.RememberOutcomes || !_cache.TryGet(p, hash, view, out var outcome))
+                // Not remembering, nothing needs the object's hash: no cache is asked, and a realm keeps
+                // objects (by hash) only for cluster-level calls.
+                var hash = _options.RememberOutcomes || keepObjects ? Hash(i) : null;
+                if (hash is null || !_cache.TryGet(p, hash, view, out var outcome))
                 {
                     outcome = Remember(p, hash, view, runtime.Invoke(p, clusterLevel: false, new PolicyCall(
                         new PolicyData(hash, subject.Body),
@@ -152,10 +154,10 @@ public sealed class PolicyEngine : IDisposable
     }
 
     /// <summary>Counts a call that was made, and keeps its outcome when outcomes are remembered.</summary>
-    private Outcome Remember(int policy, string subject, OutcomeCache.ContextView view, Outcome outcome)
+    private Outcome Remember(int policy, string? subject, OutcomeCache.ContextView view, Outcome outcome)
     {
         Interlocked.Increment(ref _evaluations);
-        return _options.RememberOutcomes ? _cache.Add(policy, subject, view, outcome) : outcome;
+        return _options.RememberOutcomes && subject is not null ? _cache.Add(policy, subject, view, outcome) : outcome;
     }
 
     private void Report(

@@ -12,8 +12,14 @@ using Jint.Runtime;
 
 namespace EdgeOps.Policy.Evaluation;
 
-/// <summary>Data handed to a policy, with the content hash its JavaScript copy is cached under.</summary>
-internal readonly record struct PolicyData(string Hash, Node Node);
+/// <summary>
+/// Data handed to a policy, with the key its JavaScript copy is cached under: the given one, or else
+/// the node's content hash, computed only if a cache is asked.
+/// </summary>
+internal readonly record struct PolicyData(string? Hash, Node Node)
+{
+    public string Key => Hash ?? ContentHash.Of(Node);
+}
 
 /// <summary>
 /// What one policy call gets: the object (or, cluster-level, the objects) and the context. KeepObjects
@@ -166,10 +172,10 @@ internal sealed class PolicyRealm
     {
         if (!keep)
         {
-            return _objects.TryGetValue(data.Hash, out var kept) ? kept : _builder.From(data.Node, freeze: true);
+            return _objects.Count > 0 && _objects.TryGetValue(data.Key, out var kept) ? kept : _builder.From(data.Node, freeze: true);
         }
 
-        return Cached(_objects, MaxKeptObjects, data.Hash, data.Node, freeze: true);
+        return Cached(_objects, MaxKeptObjects, data.Key, data.Node, freeze: true);
     }
 
     /// <summary>
@@ -177,7 +183,7 @@ internal sealed class PolicyRealm
     /// proxy may not hand out wrapped values of a frozen object's properties. The same cluster, workload
     /// or fleet serves many calls, so it is converted once and kept (bounded).
     /// </summary>
-    private JsValue Context(PolicyData? data) => data is { } d ? Cached(_contexts, MaxCachedContexts, d.Hash, d.Node, freeze: false) : JsValue.Null;
+    private JsValue Context(PolicyData? data) => data is { } d ? Cached(_contexts, MaxCachedContexts, d.Key, d.Node, freeze: false) : JsValue.Null;
 
     private JsValue Cached(Dictionary<string, JsValue> values, int bound, string key, Node node, bool freeze)
     {

@@ -47,6 +47,19 @@ public sealed class OutcomeCacheTests
         }
 
         Assert.Equal((6, 0), engine.Statistics);
+        // Nothing asked for the object's content hash, so none was computed: that digest is the cost of remembering.
+        Assert.All(objects, o => Assert.Null(o.Body.ContentDigest));
+    }
+
+    [Fact]
+    public void EngineThatRemembersOutcomes_KeysThemByTheObjectsContentHash()
+    {
+        using var engine = new PolicyEngine(PolicyHarness.PodPolicy("  return \"always\";"));
+        var objects = PolicyHarness.Objects(PolicyHarness.Pod);
+
+        engine.Evaluate(StandaloneTarget.For(objects, Cluster("c1", "far", "ES")));
+
+        Assert.All(objects, o => Assert.NotNull(o.Body.ContentDigest));
     }
 
     [Fact]
