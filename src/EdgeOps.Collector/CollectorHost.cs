@@ -20,6 +20,9 @@ public sealed record FleetInfo(string Name, string Revision, string Repository, 
 /// </summary>
 public static class CollectorHost
 {
+    /// <summary>Characters a halt's reason may have: a sentence for the people who read the rollout, not a log.</summary>
+    public const int MaxHaltReasonLength = 1024;
+
     public static WebApplication Build(CollectorService service, IPEndPoint listen, LogLevel logLevel = LogLevel.Warning)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -69,14 +72,15 @@ public static class CollectorHost
         app.MapGet("/v1/clusters", async context =>
         {
             var query = context.Request.Query;
-            bool? stale = query["stale"].ToString() switch
-            {
-                "true" => true,
-                "false" => false,
-                _ => null,
-            };
             try
             {
+                bool? stale = Value(query["stale"]) switch
+                {
+                    null => null,
+                    "true" => true,
+                    "false" => false,
+                    var other => throw new FormatException($"stale '{other}' is not true or false"),
+                };
                 var rows = await service.ClustersAsync(Value(query["selector"]), Value(query["outcome"]), Value(query["wave"]), stale, context.RequestAborted).ConfigureAwait(false);
                 await JsonAsync(context, rows, CollectorJson.Default.ListClusterRow).ConfigureAwait(false);
             }
@@ -115,18 +119,11 @@ public static class CollectorHost
                 return;
             }
 
-            HaltRequest? request = null;
-            if (context.Request.ContentLength is > 0)
+            var (request, problem) = await HaltRequestAsync(context).ConfigureAwait(false);
+            if (problem is not null)
             {
-                try
-                {
-                    request = await JsonSerializer.DeserializeAsync(context.Request.Body, CollectorJson.Default.HaltRequest, context.RequestAborted).ConfigureAwait(false);
-                }
-                catch (JsonException ex)
-                {
-                    await ProblemAsync(context, 400, $"the halt request is not valid JSON: {ex.Message}").ConfigureAwait(false);
-                    return;
-                }
+                await ProblemAsync(context, 400, problem).ConfigureAwait(false);
+                return;
             }
 
             if (await RevisionAsync(context, service).ConfigureAwait(false) is not { } revision)
@@ -165,6 +162,57 @@ public static class CollectorHost
         app.MapGet("/", context => PageAsync(context, "index.html", "text/html; charset=utf-8"));
         app.MapGet("/fleet.js", context => PageAsync(context, "fleet.js", "text/javascript; charset=utf-8"));
         app.MapGet("/countries-110m.json", context => PageAsync(context, "countries-110m.json", "application/json"));
+    }
+
+    /// <summary>
+    /// The body of a halt, if any: <c>{"reason": "…"}</c>, the reason at most <see cref="MaxHaltReasonLength"/>
+    /// characters (it is shown on every operator's screen). Or why the body is not that.
+    /// </summary>
+    private static async Task<(HaltRequest? Request, string? Problem)> HaltRequestAsync(HttpContext context)
+    {
+        const string Shape = "send {\"reason\": \"…\"} or nothing";
+        const int MaxBytes = 16 * 1024;
+        var body = await ReadLimitedAsync(context.Request.Body, MaxBytes + 1, context.RequestAborted).ConfigureAwait(false);
+        if (body.Length > MaxBytes)
+        {
+            return (null, $"the halt request is larger than {MaxBytes} bytes: {Shape}");
+        }
+
+        if (body.Span.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return (null, null); // a halt without a reason
+        }
+
+        HaltRequest? request;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return (null, $"the halt request is a JSON {Kind(root)}, not an object: {Shape}");
+            }
+
+            if (root.TryGetProperty("reason", out var reason) && reason.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+            {
+                return (null, $"the halt request's reason is a JSON {Kind(reason)}, not a string: {Shape}");
+            }
+
+            request = root.Deserialize(CollectorJson.Default.HaltRequest);
+        }
+        catch (JsonException ex)
+        {
+            return (null, $"the halt request is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {Shape}");
+        }
+
+        if (request?.Reason is { Length: > MaxHaltReasonLength } reasonText)
+        {
+            return (null, $"the halt reason is {reasonText.Length} characters; it may be at most {MaxHaltReasonLength}");
+        }
+
+        return (request, null);
+
+        static string Kind(JsonElement element) => element.ValueKind.ToString().ToLowerInvariant();
     }
 
     /// <summary>The revision in the route (<c>current</c> is the fleet's head), or null after answering 400 for anything but a full commit id.</summary>

@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using EdgeOps.Collector.Storage;
+using EdgeOps.Fleet.Model;
 using EdgeOps.Fleet.Rendering;
+using EdgeOps.Reconciler.Pipeline;
 using EdgeOps.Reconciler.Status;
 using EdgeOps.Trust.Ssh;
 
@@ -71,7 +73,7 @@ public sealed class CollectorService : IAsyncDisposable
     {
         if (body.Length > Settings.MaxReportBytes)
         {
-            return IntakeResult.Refused(413, $"a report is at most {Settings.MaxReportBytes} bytes; this one is {body.Length}");
+            return IntakeResult.Refused(413, $"a report is at most {Settings.MaxReportBytes} bytes; this one is larger");
         }
 
         if (string.IsNullOrWhiteSpace(signature))
@@ -152,10 +154,23 @@ public sealed class CollectorService : IAsyncDisposable
         return new IntakeResult(200, await ReceiptAsync(report, cancellationToken).ConfigureAwait(false), null);
     }
 
-    /// <summary>Every cluster of the fleet with its last report, filtered by label selector (k=v, k!=v, k, !k), outcome, wave name and staleness.</summary>
+    /// <summary>What <c>outcome</c> may ask for: how a cluster's last pass ended, or Silent for one that never reported.</summary>
+    public static readonly ImmutableArray<string> Outcomes = [.. Enum.GetNames<PassOutcome>(), "Silent"];
+
+    /// <summary>
+    /// Every cluster of the fleet with its last report, filtered by label selector (as kubectl's -l), outcome,
+    /// wave name and staleness. A selector or outcome that cannot be understood is a <see cref="FormatException"/>.
+    /// </summary>
     public async Task<List<ClusterRow>> ClustersAsync(string? selector, string? outcome, string? wave, bool? stale, CancellationToken cancellationToken)
     {
-        var match = SelectorFilter.Parse(selector);
+        var filter = LabelSelector.Everything;
+        if (selector is not null && !SelectorParser.TryParse(selector, out filter, out var problem))
+        {
+            throw new FormatException(problem);
+        }
+
+        var wanted = outcome is null ? null : Outcomes.FirstOrDefault(o => string.Equals(o, outcome, StringComparison.OrdinalIgnoreCase))
+            ?? throw new FormatException($"outcome '{outcome}' is not one of {string.Join(", ", Outcomes)}");
         var (reports, _) = await LatestAsync(cancellationToken).ConfigureAwait(false);
         var fleet = _fleet.Current;
         var now = _clock.GetUtcNow();
@@ -176,7 +191,7 @@ public sealed class CollectorService : IAsyncDisposable
                 Lat = report?.Report.Lat ?? cluster.GeoLocation?.Lat,
                 Lon = report?.Report.Lon ?? cluster.GeoLocation?.Lon,
             };
-            if (match(cluster.Labels) && (outcome is null || string.Equals(row.Report?.Outcome ?? "Silent", outcome, StringComparison.OrdinalIgnoreCase))
+            if (filter.Matches(cluster.Labels) && (wanted is null || string.Equals(row.Report?.Outcome ?? "Silent", wanted, StringComparison.OrdinalIgnoreCase))
                 && (wave is null || row.Wave == wave) && (stale is null || row.Stale == stale))
             {
                 rows.Add(row);
@@ -358,48 +373,6 @@ public sealed class CollectorService : IAsyncDisposable
         _queue.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
         _cacheLock.Dispose();
-    }
-}
-
-/// <summary>Label selectors as kubectl's -l takes them, equality-based: <c>k=v</c>, <c>k==v</c>, <c>k!=v</c>, <c>k</c>, <c>!k</c>, comma-separated (all must hold).</summary>
-public static class SelectorFilter
-{
-    public static Func<IReadOnlyDictionary<string, string>, bool> Parse(string? selector)
-    {
-        if (string.IsNullOrWhiteSpace(selector))
-        {
-            return _ => true;
-        }
-
-        var tests = new List<Func<IReadOnlyDictionary<string, string>, bool>>();
-        foreach (var raw in selector.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (raw.IndexOf("!=", StringComparison.Ordinal) is var ne and > 0)
-            {
-                var (key, value) = (raw[..ne].Trim(), raw[(ne + 2)..].Trim());
-                tests.Add(l => !l.TryGetValue(key, out var v) || v != value);
-            }
-            else if (raw.IndexOf('=', StringComparison.Ordinal) is var eq and > 0)
-            {
-                var (key, value) = (raw[..eq].Trim(), raw[(eq + 1)..].TrimStart('=').Trim());
-                tests.Add(l => l.TryGetValue(key, out var v) && v == value);
-            }
-            else if (raw.StartsWith('!'))
-            {
-                var key = raw[1..].Trim();
-                tests.Add(l => !l.ContainsKey(key));
-            }
-            else if (raw.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/'))
-            {
-                tests.Add(l => l.ContainsKey(raw));
-            }
-            else
-            {
-                throw new FormatException($"selector term '{raw}' is not k=v, k!=v, k or !k");
-            }
-        }
-
-        return labels => tests.TrueForAll(t => t(labels));
     }
 }
 

@@ -43,6 +43,18 @@ public sealed class CollectorReportTests(PostgresServer postgres) : IAsyncLifeti
     private async Task<CollectorBed> StartAsync(string database, CollectorSettings? settings = null) =>
         await CollectorBed.StartAsync(_repo, database == "postgres" ? await postgres.NewDatabaseAsync() : null, settings: settings);
 
+    /// <summary>A body sent with Transfer-Encoding: chunked, its length not announced.</summary>
+    private sealed class ChunkedContent(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
     private static async Task<string> DetailAsync(HttpResponseMessage response) =>
         JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(), CollectorJson.Default.ApiProblem)!.Detail!;
 
@@ -146,6 +158,12 @@ public sealed class CollectorReportTests(PostgresServer postgres) : IAsyncLifeti
         var incomplete = await bed.PostAsync(noSequence, noSequenceSignature);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversized.StatusCode);
+        Assert.StartsWith("a report is at most 2048 bytes; this one is ", await DetailAsync(oversized), StringComparison.Ordinal);
+        // Sent in chunks, the body's size is known only by reading it, and only so far.
+        using var http = new HttpClient { BaseAddress = bed.Url };
+        using var streamed = await http.PostAsync("v1/reports", new ChunkedContent(new byte[100_000]));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
+        Assert.Equal("a report is at most 2048 bytes; this one is larger", await DetailAsync(streamed));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Contains("not valid JSON", await DetailAsync(malformed), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, incomplete.StatusCode);
@@ -189,7 +207,25 @@ public sealed class CollectorReportTests(PostgresServer postgres) : IAsyncLifeti
         Assert.Equal(["gateway-1", "robot-2"], await Names("wave=main"));
         Assert.Equal(["gateway-1", "robot-1"], await Names("stale=true"));
         Assert.Equal(["robot-2"], await Names("stale=false"));
-        var bad = await new HttpClient { BaseAddress = bed.Url }.GetAsync("v1/clusters?selector=a%20in%20(b)");
-        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        // The selector language is kubectl's, as `edgeops status -l` takes it for a folder of reports.
+        Assert.Equal(["gateway-1", "robot-1"], await Names("selector=" + Uri.EscapeDataString("country in (ES,PT)")));
+        Assert.Equal(["robot-2"], await Names("selector=" + Uri.EscapeDataString("country notin (ES),!legacy")));
+    }
+
+    [Theory]
+    [InlineData("selector=!!!", "selector '!!!': label key '!!'")]
+    [InlineData("selector=tier%3Da%20b", "label value 'a b' of tier")]
+    [InlineData("selector=tier%20in%20()", "names no values")]
+    [InlineData("selector=tier%20in%20(far", "must be in parentheses")]
+    [InlineData("outcome=weird", "outcome 'weird' is not one of Applied, Unchanged, Offline, Refused, Invalid, RolledBack, Failed, Waiting, Silent")]
+    [InlineData("stale=maybe", "stale 'maybe' is not true or false")]
+    public async Task ClusterList_RefusesAFilterItCannotUnderstand_InsteadOfMatchingAllOrNothing(string query, string expected)
+    {
+        await using var bed = await StartAsync("sqlite");
+
+        var response = await new HttpClient { BaseAddress = bed.Url }.GetAsync("v1/clusters?" + query);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expected, await DetailAsync(response), StringComparison.Ordinal);
     }
 }

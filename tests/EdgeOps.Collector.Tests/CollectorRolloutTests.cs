@@ -110,6 +110,37 @@ public sealed class CollectorRolloutTests(PostgresServer postgres) : IDisposable
     }
 
     [Theory]
+    [InlineData("{\"reason\": ", "the halt request is not valid JSON (line 1, byte 12): send {\"reason\": \"…\"} or nothing")]
+    [InlineData("{\"reason\": 5}", "the halt request's reason is a JSON number, not a string: send {\"reason\": \"…\"} or nothing")]
+    [InlineData("null", "the halt request is a JSON null, not an object: send {\"reason\": \"…\"} or nothing")]
+    [InlineData("[\"camera\"]", "the halt request is a JSON array, not an object: send {\"reason\": \"…\"} or nothing")]
+    [InlineData("LONG", "the halt reason is 1025 characters; it may be at most 1024")]
+    [InlineData("HUGE", "the halt request is larger than 16384 bytes: send {\"reason\": \"…\"} or nothing")]
+    public async Task HaltRequest_ThatIsNotAReason_IsRefusedInWords_AndHaltsNothing(string body, string expected)
+    {
+        using var key = ReportKey.Create(_keys, "fleet-key");
+        WriteFleet(key, canaries: 1, mains: 1);
+        await using var bed = await CollectorBed.StartAsync(_repo);
+        body = body switch
+        {
+            "LONG" => $"{{\"reason\": \"{new string('r', CollectorHost.MaxHaltReasonLength + 1)}\"}}",
+            "HUGE" => $"{{\"reason\": \"{new string('r', 20_000)}\"}}",
+            _ => body,
+        };
+        using var http = new HttpClient { BaseAddress = bed.Url };
+
+        using var response = await http.PostAsync($"v1/rollouts/{Rev}/halt", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = System.Text.Json.JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(), CollectorJson.Default.ApiProblem)!;
+        Assert.Equal(expected, problem.Detail);
+        Assert.False((await bed.Client.GetRolloutAsync(Rev, CancellationToken.None)).Halted);
+        // A reason of exactly the limit, or none at all, halts.
+        var atLimit = await bed.Client.HaltAsync(Rev, new string('r', CollectorHost.MaxHaltReasonLength), CancellationToken.None);
+        Assert.True(atLimit.Halted);
+    }
+
+    [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]
     public async Task TenThousandClusters_Report_AndAreAllListed(string database)

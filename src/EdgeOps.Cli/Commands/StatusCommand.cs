@@ -24,7 +24,7 @@ internal static class StatusCommand
         var outcome = new Option<string?>("--outcome") { Description = "With --collector: only clusters whose last pass had this outcome (Applied, Waiting, Failed …, or Silent)" };
         var stale = new Option<string>("--stale-after") { Description = "Reports older than this are flagged stale", DefaultValueFactory = _ => "30m" };
         var fleet = new Option<string?>("--fleet") { Description = "The fleet repo (a folder): list every cluster it declares, those that never reported too" };
-        var selector = new Option<string?>("--selector", "-l") { Description = "Only clusters whose labels match (needs --fleet), e.g. 'tier=far,country in (ES,IT)'" };
+        var selector = new Option<string?>("--selector", "-l") { Description = "Only clusters whose labels match (a folder needs --fleet for them), e.g. 'tier=far,country in (ES,IT)'" };
         var notReady = new Option<bool>("--not-ready") { Description = "Only clusters that are not ready, stale or never reported" };
         var output = new Option<string>("--output", "-o") { Description = "text or json", DefaultValueFactory = _ => "text" };
         output.AcceptOnlyFromAmong("text", "json");

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using EdgeOps.Fleet.Diagnostics;
+using EdgeOps.Fleet.Loading;
 
 namespace EdgeOps.Fleet.Model;
 
@@ -36,6 +37,12 @@ public static class SelectorParser
                 }
 
                 var values = list[1..^1].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                if (values.Length == 0)
+                {
+                    error = $"selector requirement '{part}' names no values; give at least one, as in 'tier in (far)'";
+                    return false;
+                }
+
                 expressions.Add(new SelectorRequirement(words[0], notIn ? SelectorOperator.NotIn : SelectorOperator.In, [.. values]));
             }
             else if (part.Contains("!=", StringComparison.Ordinal))
@@ -67,11 +74,45 @@ public static class SelectorParser
             {
                 expressions.Add(new SelectorRequirement(part, SelectorOperator.Exists, []));
             }
+        }
 
+        // Every key and value must be one a label can have, as kubectl requires: '!!x' or 'tier=a b' is a typo, not a
+        // requirement that quietly matches everything or nothing.
+        foreach (var (key, value) in labels)
+        {
+            if (Problem(key, [value]) is { } problem)
+            {
+                error = $"selector '{text}': {problem}";
+                return false;
+            }
+        }
+
+        foreach (var requirement in expressions)
+        {
+            if (Problem(requirement.Key, requirement.Values) is { } problem)
+            {
+                error = $"selector '{text}': {problem}";
+                return false;
+            }
         }
 
         selector = new LabelSelector(labels.ToImmutable(), expressions.ToImmutable(), SourceLocation.None);
         return true;
+    }
+
+    private static string? Problem(string key, IEnumerable<string> values)
+    {
+        if (key.Length == 0)
+        {
+            return "a requirement has no label key";
+        }
+
+        if (Names.CheckLabelKey(key) is { } keyProblem)
+        {
+            return $"label key '{key}': {keyProblem}";
+        }
+
+        return values.Select(v => Names.CheckLabelValue(v) is { } valueProblem ? $"label value '{v}' of {key}: {valueProblem}" : null).FirstOrDefault(p => p is not null);
     }
 
     private static (string Key, string Value) Pair(string part, string separator)
