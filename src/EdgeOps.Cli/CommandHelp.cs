@@ -22,7 +22,7 @@ internal static class CommandHelp
         ["reconcile"] = (["edgeops reconcile --repo https://git.example.com/fleet.git --cluster robot-es-0001 --once",
             "edgeops reconcile --repo /srv/fleet --cluster edge-1 --kubeconfig ~/.kube/config --context k3s --interval 1m"],
             $"0 applied or unchanged (--once), or stopped cleanly (daemon); 1 refused, invalid, rolled back or failed (status.json says why); 75 offline, the cached revision enforced; 70 a pass crashed; {CommonExits}",
-            "EDGEOPS_GIT_CREDENTIALS (token or user:password), EDGEOPS_METRICS_PREFIX (default http://127.0.0.1:9464/), POD_NAME (shown as the lease holder), KUBECONFIG"),
+            "EDGEOPS_GIT_CREDENTIALS (token or user:password), EDGEOPS_METRICS_PREFIX (default http://127.0.0.1:9464/, or off), POD_NAME (shown as the lease holder), KUBECONFIG"),
         ["status"] = (["edgeops status reports/", "edgeops status reports/ --fleet . --selector tier=micro --not-ready", "edgeops status reports/ -o json",
             "edgeops status --collector http://collector:8080 --wave canary --not-ready"],
             $"0 every listed cluster ready and current; 1 some are not ready, stale or never reported; {CommonExits}", "EDGEOPS_DEBUG"),

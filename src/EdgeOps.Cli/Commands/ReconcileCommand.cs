@@ -99,13 +99,14 @@ internal static class ReconcileCommand
                     PollInterval = ParseDuration(parse.GetValue(upgradePoll)!),
                 },
             };
+            var metricsPrefix = MetricsPrefix();
             var configuration = KubeConfig.Resolve(parse.GetValue(kubeconfig), parse.GetValue(kubeContext));
             if (parse.GetValue(once))
             {
                 return await RunOnceAsync(context, options, configuration, cancellationToken).ConfigureAwait(false);
             }
 
-            return await Reconciler.Hosting.ReconcilerHost.RunAsync(options, configuration, every, cancellationToken).ConfigureAwait(false);
+            return await Reconciler.Hosting.ReconcilerHost.RunAsync(options, configuration, every, metricsPrefix, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -281,6 +282,13 @@ internal static class ReconcileCommand
         var valid = host.Length > 0 && !host.Any(char.IsWhiteSpace)
             && (colon < 0 || (int.TryParse(address.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535));
         return valid ? address : throw new FleetSourceException($"--gpsd must be HOST or HOST:PORT (gpsd's JSON protocol, default 127.0.0.1:2947); found '{address}'");
+    }
+
+    /// <summary>Where the daemon serves /healthz, /readyz and /metrics: EDGEOPS_METRICS_PREFIX, checked before anything runs.</summary>
+    private static string MetricsPrefix()
+    {
+        var prefix = Environment.GetEnvironmentVariable("EDGEOPS_METRICS_PREFIX") ?? Reconciler.Hosting.HealthEndpoint.DefaultPrefix;
+        return Reconciler.Hosting.HealthEndpoint.Check(prefix) is { } problem ? throw new FleetSourceException(problem) : prefix;
     }
 
     /// <summary>Decimals of a degree kept in reports: 0 (about 111 km) to 7 (about 1 cm), as the option's help says.</summary>

@@ -13,7 +13,11 @@ public static class ReconcilerHost
     /// <summary>Exit code of a daemon stopped by a defect in a pass (EX_SOFTWARE).</summary>
     public const int Crashed = 70;
 
-    public static async Task<int> RunAsync(ReconcilerOptions options, KubeConnection connection, TimeSpan interval, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the daemon until <paramref name="cancellationToken"/> or a signal stops it. <paramref name="metricsPrefix"/>
+    /// is where /healthz, /readyz and /metrics are served (checked by <see cref="HealthEndpoint.Check"/>), or "off".
+    /// </summary>
+    public static async Task<int> RunAsync(ReconcilerOptions options, KubeConnection connection, TimeSpan interval, string metricsPrefix, CancellationToken cancellationToken)
     {
         using var held = StateLock.Acquire(options.StateDirectory);
         var metrics = new ReconcilerMetrics();
@@ -35,8 +39,11 @@ public static class ReconcilerHost
         builder.Services.AddSingleton(sp => new ReconcilerService(options, sp.GetRequiredService<KubeApi>(), interval,
             sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<ReconcilerService>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcilerService>());
-        var prefix = Environment.GetEnvironmentVariable("EDGEOPS_METRICS_PREFIX") ?? "http://127.0.0.1:9464/";
-        builder.Services.AddHostedService(sp => new HealthEndpoint(metrics, prefix));
+        if (metricsPrefix != "off")
+        {
+            builder.Services.AddHostedService(sp => new HealthEndpoint(metrics, metricsPrefix, sp.GetRequiredService<ILogger<HealthEndpoint>>(), options.Clock));
+        }
+
         using var host = builder.Build();
         var service = host.Services.GetRequiredService<ReconcilerService>();
         await host.RunAsync(cancellationToken).ConfigureAwait(false);

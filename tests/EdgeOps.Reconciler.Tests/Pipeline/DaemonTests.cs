@@ -64,6 +64,64 @@ public sealed class DaemonTests(KubeServerFixture fixture)
         Assert.Contains("pass Applied", await log, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Daemon_WhoseMetricsAddressAnotherProcessHolds_ReconcilesOn_AndSaysSoInOneLine()
+    {
+        using var repo = new TempFleet();
+        var ns = "daemon-" + Guid.NewGuid().ToString("N")[..8];
+        repo.Cluster("edge-1");
+        repo.Workload("app", manifest: $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n");
+        var first = repo.Commit("first");
+        var state = Path.Combine(Path.GetTempPath(), "edgeops-daemon-" + Guid.NewGuid().ToString("N")[..10]);
+        // Another exporter already listens where the agent would serve its metrics.
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var kubeconfig = state + "-kubeconfig";
+        await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "reconcile", "--repo", repo.Root, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-" + ns, "--interval", "1s" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["EDGEOPS_METRICS_PREFIX"] = $"http://127.0.0.1:{port}/";
+        using var process = Process.Start(psi)!;
+        var log = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        try
+        {
+            var status = Path.Combine(state, "status.json");
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!(File.Exists(status) && (await File.ReadAllTextAsync(status)).Contains(first, StringComparison.Ordinal)))
+            {
+                if (process.HasExited)
+                {
+                    Assert.Fail("the agent stopped: " + await errors + await log);
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "the agent applied nothing within 60 s");
+                await Task.Delay(200);
+            }
+
+            Assert.False(process.HasExited);
+        }
+        finally
+        {
+            _ = Kill(process.Id, 15); // SIGTERM; the agent may have stopped already, which the test reports
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(timeout.Token);
+            File.Delete(kubeconfig);
+            Directory.Delete(state, recursive: true);
+        }
+
+        var output = await log + await errors;
+        Assert.True(process.ExitCode == 0, output);
+        var warning = Assert.Single(output.Split('\n'), line => line.Contains("health and metrics endpoint", StringComparison.Ordinal));
+        Assert.Contains($"cannot listen on http://127.0.0.1:{port}/", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
     /// <summary>The inotify watches a process holds, from its descriptors' fdinfo.</summary>
     private static int InotifyWatches(int pid)
     {
