@@ -80,11 +80,18 @@ public static class RolloutGates
                 var r = report.Report;
                 var isApplied = r.Applied == revision;
                 var isHealthy = isApplied && r.Healthy;
-                var isFailed = !isApplied && r.Attempted == revision && r.Outcome is "Failed" or "RolledBack" or "Invalid";
+                // Failed in the pass this report describes, or before it: a cluster does not try a revision that failed
+                // on it again, and says so in every report after, so its failure is not forgotten when it is back on the
+                // old revision, nor missed when the collector never received the failing pass's own report.
+                var failedNow = !isApplied && r.Attempted == revision && r.Outcome is "Failed" or "RolledBack" or "Invalid";
+                var failedBefore = !isApplied && r.Failed == revision;
+                var isFailed = failedNow || failedBefore;
                 applied += isApplied ? 1 : 0;
                 healthy += isHealthy ? 1 : 0;
                 failed += isFailed ? 1 : 0;
-                failedSinceResume += isFailed && (resumedAt is null || report.ReceivedAt > resumedAt) ? 1 : 0;
+                // After a resume, only failures reported since count towards a new halt; one from before the resume,
+                // repeated, does not halt again what the operator resumed.
+                failedSinceResume += resumedAt is null ? (isFailed ? 1 : 0) : (failedNow && report.ReceivedAt > resumedAt ? 1 : 0);
                 waiting += r.Rollout is { Revision: var rev, Verdict: "Wait" } && rev == revision && !isApplied ? 1 : 0;
                 if (r.Rollout is { } position && position.Revision == revision && position.BatchSize > 0)
                 {

@@ -131,6 +131,40 @@ public sealed class CollectorRolloutGateTests
     }
 
     [Fact]
+    public void FailureCarriedByLaterReports_StillCounts_AndHaltsWhenItsOwnReportWasNeverReceived()
+    {
+        // The passes after a failure keep the old revision and report success; the report names the revision that failed.
+        var carried = new ClusterReport("canary-1", Now - TimeSpan.FromMinutes(1), new AgentReport
+        {
+            Cluster = "canary-1",
+            Sequence = 2,
+            Applied = "rev-1",
+            Failed = Rev,
+            Outcome = "Unchanged",
+            Healthy = true,
+        });
+
+        var (status, changes) = Compute(Fleet(), [carried]);
+        var forAnother = RolloutGates.Compute("rev-3", Fleet(), new Dictionary<string, ClusterReport> { ["canary-1"] = carried }, null, [], null, Now, Stale).Status;
+
+        Assert.Equal((true, 1, 0), (status.Halted, status.Waves[0].Failed, status.Waves[0].Applied));
+        Assert.Contains("1 of 1 clusters failed", changes.Halt!.Reason, StringComparison.Ordinal);
+        Assert.Equal((false, 0), (forAnother.Halted, forAnother.Waves[0].Failed));
+    }
+
+    [Fact]
+    public void FailureCarriedFromBeforeAResume_IsShownButDoesNotHaltAgain()
+    {
+        var before = Report("canary-1", "rev-1", outcome: "Unchanged");
+        var carried = before with { Report = before.Report with { Failed = Rev, Attempted = null } };
+
+        var (status, changes) = Compute(Fleet(), [carried], resumed: Now - TimeSpan.FromMinutes(5));
+
+        Assert.Equal((false, 1), (status.Halted, status.Waves[0].Failed));
+        Assert.Null(changes.Halt);
+    }
+
+    [Fact]
     public void AfterResume_OnlyFailuresReportedSinceCountTowardsAHalt()
     {
         var failed = Report("canary-1", "rev-1", outcome: "Failed", healthy: false, attempted: Rev, age: TimeSpan.FromMinutes(10));

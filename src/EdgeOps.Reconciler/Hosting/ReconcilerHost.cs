@@ -47,6 +47,9 @@ public static class ReconcilerHost
         using var host = builder.Build();
         var service = host.Services.GetRequiredService<ReconcilerService>();
         await host.RunAsync(cancellationToken).ConfigureAwait(false);
-        return service.Fault is null ? 0 : Crashed;
+        // A pass that crashed, or any background service that failed (and so stopped the host): never exit 0 then,
+        // or a supervisor that restarts the agent on failure would leave it stopped.
+        var failed = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().Any(s => s.ExecuteTask is { IsFaulted: true });
+        return service.Fault is null && !failed ? 0 : Crashed;
     }
 }

@@ -197,6 +197,7 @@ public sealed class Reconciler
             Cluster = Options.Cluster,
             Applied = result.AppliedRevision,
             Attempted = result.AttemptedRevision == result.AppliedRevision ? null : result.AttemptedRevision, // left out when it is the applied one
+            Failed = pass.State.FailedRevision is { } failed && failed != result.AppliedRevision ? failed : null,
             Outcome = result.Outcome.ToString(),
             Message = result.Message.Length > 240 ? result.Message[..240] : result.Message,
             Healthy = result.Succeeded && result.Report.FailedObjects.IsEmpty && result.AppliedRevision is not null,

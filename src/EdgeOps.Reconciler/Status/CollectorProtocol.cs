@@ -51,6 +51,12 @@ public sealed record AgentReport
     /// <summary>The revision the last pass tried, when it is not the applied one (left out otherwise, to save bytes).</summary>
     public string? Attempted { get; init; }
 
+    /// <summary>
+    /// A revision that failed on this cluster and that it will not try again (until the repo moves past it): the
+    /// failure stays counted against that revision's rollout after the passes that follow report success.
+    /// </summary>
+    public string? Failed { get; init; }
+
     public required string Outcome { get; init; }
 
     public string? Message { get; init; }

@@ -106,6 +106,8 @@ public sealed class RolloutEndToEndTests(KubeServerFixture fixture) : IDisposabl
         var secondAfter = await c2.RunOnceAsync(CancellationToken.None);
         var thirdAfter = await c3.RunOnceAsync(CancellationToken.None);
         var secondKnows = await c2.RunOnceAsync(CancellationToken.None);
+        var canaryAgain = await c1.RunOnceAsync(CancellationToken.None);
+        var stillCounted = await collector.Client.GetRolloutAsync(broken, CancellationToken.None);
 
         Assert.Equal((PassOutcome.Waiting, v1), (secondWaits.Outcome, secondWaits.AppliedRevision));
         Assert.Contains("waits for wave 'canary' to pass", secondWaits.Message, StringComparison.Ordinal);
@@ -115,6 +117,9 @@ public sealed class RolloutEndToEndTests(KubeServerFixture fixture) : IDisposabl
         Assert.Equal((PassOutcome.Waiting, PassOutcome.Waiting), (secondAfter.Outcome, thirdAfter.Outcome));
         Assert.Equal(PassOutcome.Waiting, secondKnows.Outcome);
         Assert.Contains("halted", secondKnows.Message, StringComparison.Ordinal);
+        // Back on v1 the canary reports success, and still names v2 as failed there: the operator sees which wave failed.
+        Assert.Equal((PassOutcome.Unchanged, v1), (canaryAgain.Outcome, canaryAgain.AppliedRevision));
+        Assert.Equal((1, 0), (stillCounted.Waves[0].Failed, stillCounted.Waves[0].Applied));
         Assert.Equal(("v1", "v1", "v1"), (await VersionAsync(api, "c1"), await VersionAsync(api, "c2"), await VersionAsync(api, "c3")));
         Assert.False(await HasBrokenAsync(api, "c2") || await HasBrokenAsync(api, "c3"), "later waves never apply the halted revision");
 
