@@ -53,15 +53,24 @@ public sealed class CommandSlotBackend(string executable) : ISlotBackend
         }
     }
 
+    /// <summary>
+    /// Installs and names the slot written: the one the command reports (<c>{"slot": "B"}</c>), else the slot that is not
+    /// booted. Output that is not such a report (a tool's progress lines, a bare number) is no report. A slot that is
+    /// named but is not a string, is the booted slot or is not among the slots the command lists fails the plan: the
+    /// agent would otherwise activate and reboot into something it did not install.
+    /// </summary>
     public async Task<string> InstallAsync(string artifact, CancellationToken cancellationToken)
     {
         var result = await RunAsync("install", [artifact], InstallTimeout, cancellationToken, permanent: true).ConfigureAwait(false);
+        string? named = null;
         try
         {
             using var document = JsonDocument.Parse(result.Stdout);
-            if (document.RootElement.TryGetProperty("slot", out var slot) && slot.GetString() is { } name)
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("slot", out var slot))
             {
-                return name;
+                named = slot.ValueKind == JsonValueKind.String && slot.GetString() is { Length: > 0 } name
+                    ? name
+                    : throw new UpgradeStepException("install", $"{Path.GetFileName(executable)} install reported slot {Shown(slot)}, which is not a slot name", permanent: true);
             }
         }
         catch (JsonException)
@@ -70,8 +79,29 @@ public sealed class CommandSlotBackend(string executable) : ISlotBackend
         }
 
         var status = await StatusAsync(cancellationToken).ConfigureAwait(false);
-        return status.Slots.FirstOrDefault(s => s.Name != status.Booted)?.Name
-            ?? throw new UpgradeStepException("install", $"{executable} status names no slot besides the booted {status.Booted}", permanent: true);
+        if (named is null)
+        {
+            return status.Slots.FirstOrDefault(s => s.Name != status.Booted)?.Name
+                ?? throw new UpgradeStepException("install", $"{executable} status names no slot besides the booted {status.Booted}", permanent: true);
+        }
+
+        if (named == status.Booted)
+        {
+            throw new UpgradeStepException("install", $"{Path.GetFileName(executable)} install reported writing slot {named}, the booted one; it must write the inactive slot", permanent: true);
+        }
+
+        if (!status.Slots.IsEmpty && !status.Slots.Any(s => s.Name == named))
+        {
+            throw new UpgradeStepException("install", $"{Path.GetFileName(executable)} install reported slot {named}, which {Path.GetFileName(executable)} status does not list ({string.Join(", ", status.Slots.Select(s => s.Name))})", permanent: true);
+        }
+
+        return named;
+
+        static string Shown(JsonElement value)
+        {
+            var text = value.GetRawText();
+            return text.Length > 40 ? text[..40] + "…" : text;
+        }
     }
 
     public Task ActivateAsync(string slot, CancellationToken cancellationToken) => RunAsync("activate", [slot], Timeout, cancellationToken);
