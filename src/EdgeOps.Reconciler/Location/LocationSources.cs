@@ -104,6 +104,9 @@ public sealed class GpsdWatcher : IAsyncDisposable
         _stop.Dispose();
     }
 
+    /// <summary>Bytes a gpsd report line may have: its longest reports are a few kilobytes.</summary>
+    public const int MaxLineBytes = 64 * 1024;
+
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var backoff = TimeSpan.FromMilliseconds(200);
@@ -115,9 +118,8 @@ public sealed class GpsdWatcher : IAsyncDisposable
                 await client.ConnectAsync(_host, _port, cancellationToken).ConfigureAwait(false);
                 await using var stream = client.GetStream();
                 await stream.WriteAsync("?WATCH={\"enable\":true,\"json\":true};\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-                using var reader = new StreamReader(stream, Encoding.UTF8);
                 backoff = TimeSpan.FromMilliseconds(200);
-                while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+                await foreach (var line in ReadLinesAsync(stream, cancellationToken).ConfigureAwait(false))
                 {
                     if (Parse(line, _clock.GetUtcNow()) is { } sample)
                     {
@@ -128,12 +130,42 @@ public sealed class GpsdWatcher : IAsyncDisposable
             }
             catch (Exception ex) when (ex is SocketException or IOException && !cancellationToken.IsCancellationRequested)
             {
-                // gpsd not (yet) there, or gone: below
+                // gpsd not (yet) there, gone, or talking nonsense: below
             }
 
             _observe(new LocationSample(null, _clock.GetUtcNow(), $"gpsd {_host}:{_port} (not connected)"));
             await Task.Delay(backoff, _clock, cancellationToken).ConfigureAwait(false);
             backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, backoff.Ticks * 2));
+        }
+    }
+
+    /// <summary>The lines of a stream, each at most <see cref="MaxLineBytes"/>: a peer that never ends a line is cut off (IOException), not buffered for ever.</summary>
+    internal static async IAsyncEnumerable<string> ReadLinesAsync(Stream stream, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        var line = new MemoryStream();
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            var start = 0;
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] != (byte)'\n')
+                {
+                    continue;
+                }
+
+                line.Write(buffer, start, i - start);
+                start = i + 1;
+                yield return Encoding.UTF8.GetString(line.GetBuffer(), 0, (int)line.Length).TrimEnd('\r');
+                line.SetLength(0);
+            }
+
+            line.Write(buffer, start, read - start);
+            if (line.Length > MaxLineBytes)
+            {
+                throw new IOException($"gpsd sent a line longer than {MaxLineBytes} bytes");
+            }
         }
     }
 
@@ -144,7 +176,7 @@ public sealed class GpsdWatcher : IAsyncDisposable
         {
             using var document = JsonDocument.Parse(line);
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("class", out var type) || type.GetString() != "TPV")
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("class", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "TPV")
             {
                 return null;
             }
@@ -155,16 +187,22 @@ public sealed class GpsdWatcher : IAsyncDisposable
                 return null; // a report before the receiver knows the date: it cannot be placed in time
             }
 
-            var mode = root.TryGetProperty("mode", out var m) && m.ValueKind == JsonValueKind.Number ? m.GetInt32() : 0;
-            var source = root.TryGetProperty("device", out var d) ? $"gpsd {d.GetString()}" : "gpsd";
-            return mode >= 2 && root.TryGetProperty("lat", out var lat) && root.TryGetProperty("lon", out var lon)
-                && lat.ValueKind == JsonValueKind.Number && lon.ValueKind == JsonValueKind.Number
-                    ? new LocationSample(new GeoPoint(lat.GetDouble(), lon.GetDouble()), time, source)
-                    : new LocationSample(null, time, source);
+            // Anything else than a fix with coordinates on the globe is no fix: a receiver's glitch must not move the robot.
+            var mode = root.TryGetProperty("mode", out var m) && m.ValueKind == JsonValueKind.Number && m.TryGetInt32(out var reported) ? reported : 0;
+            var source = root.TryGetProperty("device", out var d) && d.ValueKind == JsonValueKind.String ? $"gpsd {d.GetString()}" : "gpsd";
+            return mode >= 2 && Coordinate(root, "lat", 90) is { } lat && Coordinate(root, "lon", 180) is { } lon
+                ? new LocationSample(new GeoPoint(lat, lon), time, source)
+                : new LocationSample(null, time, source);
         }
         catch (JsonException)
         {
             return null; // not a report
         }
+
+        static double? Coordinate(JsonElement report, string name, double limit) =>
+            report.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var degrees)
+                && double.IsFinite(degrees) && Math.Abs(degrees) <= limit
+                ? degrees
+                : null;
     }
 }

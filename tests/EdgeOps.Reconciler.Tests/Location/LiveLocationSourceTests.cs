@@ -30,7 +30,35 @@ public sealed class LiveLocationSourceTests
     [InlineData("""{"class":"SKY","device":"/dev/pts/1","nSat":8}""")]
     [InlineData("""{"class":"TPV","device":"/dev/pts/1","mode":3,"lat":40.0,"lon":-3.0}""")]
     [InlineData("not json at all")]
+    [InlineData("""{"class":5,"mode":3,"time":"2026-11-29T12:00:24.000Z","lat":40.0,"lon":-3.0}""")]
+    [InlineData("""{"class":["TPV"]}""")]
+    [InlineData("""{"class":"TPV","mode":3,"time":12,"lat":40.0,"lon":-3.0}""")]
+    [InlineData("100")]
+    [InlineData("[]")]
     public void GpsdReport_OtherThanATimedTpv_IsIgnored(string line) => Assert.Null(GpsdWatcher.Parse(line, Now));
+
+    [Theory]
+    [InlineData("""{"class":"TPV","mode":2.5,"time":"2026-11-29T12:00:24.000Z","lat":40.0,"lon":-3.0}""")]
+    [InlineData("""{"class":"TPV","mode":1e12,"time":"2026-11-29T12:00:24.000Z","lat":40.0,"lon":-3.0}""")]
+    [InlineData("""{"class":"TPV","mode":3,"time":"2026-11-29T12:00:24.000Z","lat":400.0,"lon":-3.0}""")]
+    [InlineData("""{"class":"TPV","mode":3,"time":"2026-11-29T12:00:24.000Z","lat":40.0,"lon":-181}""")]
+    [InlineData("""{"class":"TPV","mode":3,"time":"2026-11-29T12:00:24.000Z","lat":"40.0","lon":-3.0}""")]
+    [InlineData("""{"class":"TPV","mode":3,"time":"2026-11-29T12:00:24.000Z","lat":1e400,"lon":-3.0}""")]
+    public void GpsdReport_WhoseFixIsNotAPlaceOnTheGlobe_IsNoPosition(string line)
+    {
+        var sample = GpsdWatcher.Parse(line, Now)!;
+
+        Assert.Null(sample.Position);
+        Assert.Equal(new DateTimeOffset(2026, 11, 29, 12, 0, 24, TimeSpan.Zero), sample.Time);
+    }
+
+    [Fact]
+    public void GpsdReport_WithADeviceThatIsNotAName_IsStillAPosition()
+    {
+        var sample = GpsdWatcher.Parse("""{"class":"TPV","device":7,"mode":3,"time":"2026-11-29T12:00:24.000Z","lat":40.0,"lon":-3.0}""", Now)!;
+
+        Assert.Equal(("gpsd", 40.0), (sample.Source, sample.Position!.Value.Lat));
+    }
 
     [Theory]
     [InlineData("40.4168,-3.7038", 40.4168, -3.7038)]
