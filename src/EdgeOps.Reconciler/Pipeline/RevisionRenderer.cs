@@ -88,29 +88,69 @@ public sealed class RevisionRenderer(ReconcilerOptions options, GitSource git, L
     /// <summary>The facts file's location, for the <c>facts</c> location source (null when the file names none).</summary>
     public GeoPoint? FactsFileLocation() => ReadFacts()?.Location;
 
-    private ClusterFacts? ReadFacts()
-    {
-        if (options.FactsFile is not { } path || !File.Exists(path))
-        {
-            return null;
-        }
+    private ClusterFacts? ReadFacts() =>
+        options.FactsFile is { } path && File.Exists(path) ? ParseFacts(path, File.ReadAllText(path)) : null;
 
+    /// <summary>
+    /// The facts file: <c>{"location": {"lat": …, "lon": …}, "devices": {"CLASS": COUNT, …}}</c>, both optional. Written by
+    /// a process on the device; anything else in it is a <see cref="ReconcilerException"/> naming the file and the field
+    /// (the pass fails and says so), never a crash of the pass.
+    /// </summary>
+    internal static ClusterFacts ParseFacts(string path, string text)
+    {
         JsonNode? json;
         try
         {
-            json = JsonNode.Parse(File.ReadAllText(path));
+            json = JsonNode.Parse(text);
         }
         catch (System.Text.Json.JsonException ex)
         {
             throw new ReconcilerException($"{path}: the facts file is not JSON: {ex.Message}", ex);
         }
 
-        GeoPoint? location = json?["location"] is JsonObject l && l["lat"] is JsonValue lat && l["lon"] is JsonValue lon
-            ? new GeoPoint(lat.GetValue<double>(), lon.GetValue<double>())
-            : null;
-        var devices = json?["devices"] is JsonObject d
-            ? d.ToImmutableSortedDictionary(p => p.Key, p => p.Value!.GetValue<int>(), StringComparer.Ordinal)
-            : null;
+        if (json is not JsonObject root)
+        {
+            throw new ReconcilerException($"{path}: the facts file must be a JSON object, such as {{\"location\": {{\"lat\": 41.56, \"lon\": 0.53}}, \"devices\": {{\"usb-camera\": 2}}}}");
+        }
+
+        GeoPoint? location = null;
+        if (root["location"] is { } l)
+        {
+            location = l is JsonObject place && Number(place["lat"]) is { } lat && Math.Abs(lat) <= 90 && Number(place["lon"]) is { } lon && Math.Abs(lon) <= 180
+                ? new GeoPoint(lat, lon)
+                : throw new ReconcilerException($"{path}: location must be {{\"lat\": DEGREES, \"lon\": DEGREES}}, latitude -90 to 90 and longitude -180 to 180; found {Shown(l)}");
+        }
+
+        ImmutableSortedDictionary<string, int>? devices = null;
+        if (root["devices"] is { } d)
+        {
+            if (d is not JsonObject counts)
+            {
+                throw new ReconcilerException($"{path}: devices must be an object of device class to count; found {Shown(d)}");
+            }
+
+            var builder = ImmutableSortedDictionary.CreateBuilder<string, int>(StringComparer.Ordinal);
+            foreach (var (name, value) in counts)
+            {
+                builder[name] = Number(value) is { } count && count >= 0 && count <= int.MaxValue && count == Math.Floor(count)
+                    ? (int)count
+                    : throw new ReconcilerException($"{path}: devices.{name} must be a count (a whole number, 0 or more); found {Shown(value)}");
+            }
+
+            devices = builder.ToImmutable();
+        }
+
         return new ClusterFacts(location, devices);
+
+        static double? Number(JsonNode? node) =>
+            node is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number && value.TryGetValue<double>(out var number) && double.IsFinite(number)
+                ? number
+                : null;
+
+        static string Shown(JsonNode? node)
+        {
+            var shown = node?.ToJsonString() ?? "null";
+            return shown.Length > 60 ? shown[..60] + "…" : shown;
+        }
     }
 }
