@@ -37,7 +37,7 @@ public sealed record ReconcilerState
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"the reconciler state {path} is damaged: {ex.Message}", ex);
+            throw DurableFile.Damaged("reconciler state", path, ex);
         }
     }
 

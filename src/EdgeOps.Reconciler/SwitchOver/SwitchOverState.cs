@@ -107,7 +107,7 @@ public sealed class SwitchOverStore(string stateDirectory)
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"the switch-over journal {_path} is damaged: {ex.Message}", ex);
+            throw DurableFile.Damaged("switch-over journal", _path, ex);
         }
     }
 }

@@ -13,6 +13,13 @@ public static partial class DurableFile
     // architectures (0x10000 on x86-64, 0x4000 on arm64).
     private const int ReadOnly = 0;
 
+    /// <summary>
+    /// Why a file written here cannot be read back, for the person who must look at it: where in the file, without the
+    /// serializer's type names. Writes are atomic, so such damage came from outside (a disk fault, an edit by hand).
+    /// </summary>
+    public static InvalidDataException Damaged(string what, string path, System.Text.Json.JsonException ex) =>
+        new($"the {what} {path} is damaged at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: it is not what EdgeOps writes there (its writes are atomic, so something else changed it); the agent will not guess what it held", ex);
+
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;

@@ -69,7 +69,7 @@ public sealed class Journal(string stateDirectory)
         catch (JsonException ex)
         {
             // Never half-written (writes are atomic), so this is outside damage: refuse to guess.
-            throw new InvalidDataException($"the transaction journal {Path} is damaged: {ex.Message}", ex);
+            throw DurableFile.Damaged("transaction journal", Path, ex);
         }
     }
 

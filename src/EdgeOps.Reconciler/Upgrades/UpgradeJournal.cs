@@ -145,7 +145,7 @@ public sealed class UpgradeJournal(string stateDirectory)
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"the upgrade journal {Path} is damaged: {ex.Message}", ex);
+            throw DurableFile.Damaged("upgrade journal", Path, ex);
         }
     }
 

@@ -38,7 +38,21 @@ public sealed class JournalTests : IDisposable
         Directory.CreateDirectory(_state);
         File.WriteAllText(Path.Combine(_state, "journal.json"), "{\"targetRevision\": \"b2\", \"pha");
 
-        Assert.Throws<InvalidDataException>(() => new Journal(_state).Read());
+        var damaged = Assert.Throws<InvalidDataException>(() => new Journal(_state).Read());
+        Assert.Equal($"the transaction journal {Path.Combine(_state, "journal.json")} is damaged at line 1, byte 30: it is not what EdgeOps writes there (its writes are atomic, so something else changed it); the agent will not guess what it held", damaged.Message);
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("{\"appliedRevision\": 12}")]
+    public void Read_StateOfAnotherShape_IsDamaged_SaidWithoutTheSerializersTypeNames(string text)
+    {
+        Directory.CreateDirectory(_state);
+        File.WriteAllText(Path.Combine(_state, "state.json"), text);
+
+        var damaged = Assert.Throws<InvalidDataException>(() => EdgeOps.Reconciler.Pipeline.ReconcilerState.Load(_state));
+        Assert.StartsWith($"the reconciler state {Path.Combine(_state, "state.json")} is damaged at line 1, byte ", damaged.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("EdgeOps.Reconciler", damaged.Message, StringComparison.Ordinal);
     }
 
     [Theory]
