@@ -202,7 +202,7 @@ public static class CollectorHost
         }
         catch (JsonException ex)
         {
-            return (null, $"the halt request is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {Shape}");
+            return (null, $"the halt request is not valid JSON ({EdgeOps.Fleet.Diagnostics.JsonErrors.Describe(ex)}): {Shape}");
         }
 
         if (request?.Reason is { Length: > MaxHaltReasonLength } reasonText)

@@ -88,7 +88,7 @@ public sealed class CollectorService : IAsyncDisposable
         }
         catch (JsonException ex)
         {
-            return IntakeResult.Refused(400, $"the report is not valid JSON: {ex.Message}");
+            return IntakeResult.Refused(400, $"the report is not valid JSON: {EdgeOps.Fleet.Diagnostics.JsonErrors.Describe(ex)}");
         }
 
         if (report is null || string.IsNullOrEmpty(report.Cluster) || report.Sequence <= 0)

@@ -110,7 +110,7 @@ public sealed class CollectorRolloutTests(PostgresServer postgres) : IDisposable
     }
 
     [Theory]
-    [InlineData("{\"reason\": ", "the halt request is not valid JSON (line 1, byte 12): send {\"reason\": \"…\"} or nothing")]
+    [InlineData("{\"reason\": ", "the halt request is not valid JSON (Expected depth to be zero at the end of the JSON payload. There is an open JSON object or array that should be closed (line 1, byte 12)): send {\"reason\": \"…\"} or nothing")]
     [InlineData("{\"reason\": 5}", "the halt request's reason is a JSON number, not a string: send {\"reason\": \"…\"} or nothing")]
     [InlineData("null", "the halt request is a JSON null, not an object: send {\"reason\": \"…\"} or nothing")]
     [InlineData("[\"camera\"]", "the halt request is a JSON array, not an object: send {\"reason\": \"…\"} or nothing")]

@@ -193,10 +193,11 @@ public sealed class ExecCredentialPlugin
         }
         catch (JsonException ex)
         {
-            throw Failure($"printed something that is not an ExecCredential ({ex.Message})", ex);
+            throw Failure($"printed something that is not an ExecCredential ({Fleet.Diagnostics.JsonErrors.Describe(ex)})", ex);
         }
 
-        if (root?["kind"]?.GetValueKind() != JsonValueKind.String || (string?)root["kind"] != "ExecCredential" || root["status"] is not JsonObject status)
+        if (root is not JsonObject credential || credential["kind"]?.GetValueKind() != JsonValueKind.String || (string?)credential["kind"] != "ExecCredential"
+            || credential["status"] is not JsonObject status)
         {
             throw Failure("printed JSON without kind ExecCredential and a status");
         }

@@ -105,7 +105,7 @@ public sealed class RevisionRenderer(ReconcilerOptions options, GitSource git, L
         }
         catch (System.Text.Json.JsonException ex)
         {
-            throw new ReconcilerException($"{path}: the facts file is not JSON: {ex.Message}", ex);
+            throw new ReconcilerException($"{path}: the facts file is not JSON: {Fleet.Diagnostics.JsonErrors.Describe(ex)}", ex);
         }
 
         if (json is not JsonObject root)

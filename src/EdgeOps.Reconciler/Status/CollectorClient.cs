@@ -136,7 +136,7 @@ public sealed class CollectorClient : IDisposable
             }
             catch (JsonException ex)
             {
-                throw new CollectorUnavailableException($"collector {_http.BaseAddress} answered something that is not its API: {ex.Message}", ex);
+                throw new CollectorUnavailableException($"collector {_http.BaseAddress} answered something that is not its API: {Fleet.Diagnostics.JsonErrors.Describe(ex)}", ex);
             }
         }
     }

@@ -164,7 +164,7 @@ public sealed record StatusReport
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"{path}: the status report is malformed: {ex.Message}", ex);
+            throw new InvalidDataException($"{path}: the status report is malformed: {Fleet.Diagnostics.JsonErrors.Describe(ex)}", ex);
         }
     }
 

@@ -18,7 +18,7 @@ public static partial class DurableFile
     /// serializer's type names. Writes are atomic, so such damage came from outside (a disk fault, an edit by hand).
     /// </summary>
     public static InvalidDataException Damaged(string what, string path, System.Text.Json.JsonException ex) =>
-        new($"the {what} {path} is damaged at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: it is not what EdgeOps writes there (its writes are atomic, so something else changed it); the agent will not guess what it held", ex);
+        new($"the {what} {path} is damaged ({Fleet.Diagnostics.JsonErrors.Describe(ex)}): it is not what EdgeOps writes there (its writes are atomic, so something else changed it); the agent will not guess what it held", ex);
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
     {

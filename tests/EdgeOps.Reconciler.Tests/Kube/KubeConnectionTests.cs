@@ -183,6 +183,8 @@ public sealed class KubeConnectionTests(KubeServerFixture fixture) : IDisposable
     [Theory]
     [InlineData("echo 'no credentials for this profile' >&2; exit 3", "exited with 3: no credentials for this profile")]
     [InlineData("echo 'Unable to locate credentials'", "printed something that is not an ExecCredential")]
+    [InlineData("echo '[\"ExecCredential\"]'", "printed JSON without kind ExecCredential and a status")]
+    [InlineData("echo '{\"kind\":[1],\"status\":{}}'", "printed JSON without kind ExecCredential and a status")]
     [InlineData("echo '{\"kind\":\"ExecCredential\",\"status\":{}}'", "returned neither a token nor a client certificate")]
     [InlineData("echo '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"soon\"}}'", "expirationTimestamp that is not a time: 'soon'")]
     [InlineData("echo '{\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"x\"}}'", "a client certificate without its key")]

@@ -39,7 +39,7 @@ public sealed class JournalTests : IDisposable
         File.WriteAllText(Path.Combine(_state, "journal.json"), "{\"targetRevision\": \"b2\", \"pha");
 
         var damaged = Assert.Throws<InvalidDataException>(() => new Journal(_state).Read());
-        Assert.Equal($"the transaction journal {Path.Combine(_state, "journal.json")} is damaged at line 1, byte 30: it is not what EdgeOps writes there (its writes are atomic, so something else changed it); the agent will not guess what it held", damaged.Message);
+        Assert.Equal($"the transaction journal {Path.Combine(_state, "journal.json")} is damaged (Expected end of string, but instead reached end of data (line 1, byte 30)): it is not what EdgeOps writes there (its writes are atomic, so something else changed it); the agent will not guess what it held", damaged.Message);
     }
 
     [Theory]
@@ -51,7 +51,8 @@ public sealed class JournalTests : IDisposable
         File.WriteAllText(Path.Combine(_state, "state.json"), text);
 
         var damaged = Assert.Throws<InvalidDataException>(() => EdgeOps.Reconciler.Pipeline.ReconcilerState.Load(_state));
-        Assert.StartsWith($"the reconciler state {Path.Combine(_state, "state.json")} is damaged at line 1, byte ", damaged.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"the reconciler state {Path.Combine(_state, "state.json")} is damaged ($", damaged.Message, StringComparison.Ordinal);
+        Assert.Contains("is not of the expected type (line 1, byte ", damaged.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("EdgeOps.Reconciler", damaged.Message, StringComparison.Ordinal);
     }
 
