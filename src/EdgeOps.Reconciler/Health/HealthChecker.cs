@@ -74,7 +74,7 @@ public sealed class HealthChecker(KubeApi api, TimeProvider? clock = null)
     {
         var spec = live["spec"];
         var status = live["status"];
-        long Int(JsonNode? node, string key, long fallback = 0) => node?[key] is JsonValue v && v.TryGetValue<long>(out var n) ? n : fallback;
+        long Int(JsonNode? node, string key, long fallback = 0) => node is JsonObject o && o[key] is JsonValue v && v.TryGetValue<long>(out var n) ? n : fallback;
         var generation = Int(live["metadata"], "generation");
         var observed = Int(status, "observedGeneration", -1);
         switch (id.Kind)
@@ -136,6 +136,12 @@ public sealed class HealthChecker(KubeApi api, TimeProvider? clock = null)
 
     private static string? ConditionMessage(JsonNode? live, string type) => FindCondition(live, type)?["message"]?.ToString();
 
-    private static JsonNode? FindCondition(JsonNode? live, string type) =>
-        (live?["status"]?["conditions"] as JsonArray)?.FirstOrDefault(c => c?["type"]?.ToString() == type);
+    /// <summary>
+    /// The condition of that type, if the object has a list of them. A custom resource's status may have any shape (a
+    /// string, a list, conditions that are not objects): what is not a condition is no condition, never an error.
+    /// </summary>
+    private static JsonObject? FindCondition(JsonNode? live, string type) =>
+        ((live as JsonObject)?["status"] as JsonObject)?["conditions"] is JsonArray conditions
+            ? conditions.OfType<JsonObject>().FirstOrDefault(c => c["type"] is JsonValue t && t.GetValueKind() == System.Text.Json.JsonValueKind.String && t.GetValue<string>() == type)
+            : null;
 }

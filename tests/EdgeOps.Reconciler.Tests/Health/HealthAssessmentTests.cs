@@ -39,6 +39,22 @@ public sealed class HealthAssessmentTests
     [InlineData("""{"spec":{}}""", HealthStatus.Healthy)]
     public void CustomResource(string json, HealthStatus expected) => Assert.Equal(expected, Assess("example.com", "Gadget", json).Item1);
 
+    [Theory]
+    [InlineData("""{"status":"ok"}""")]
+    [InlineData("""{"status":["Ready"]}""")]
+    [InlineData("""{"status":{"conditions":"Ready"}}""")]
+    [InlineData("""{"status":{"conditions":["Ready", 7, null]}}""")]
+    [InlineData("""{"status":{"conditions":[{"type":["Ready"],"status":"False"}]}}""")]
+    [InlineData("""{"status":{"conditions":[{"type":7,"status":"False"}]}}""")]
+    public void CustomResource_WhoseStatusHasAnotherShape_HasNoConditions_AndExists(string json) =>
+        Assert.Equal((HealthStatus.Healthy, "exists"), Assess("example.com", "Gadget", json));
+
+    [Theory]
+    [InlineData("""{"metadata":{"generation":[1]},"spec":"three","status":{"observedGeneration":"1","replicas":3}}""")]
+    [InlineData("""{"metadata":"x","spec":[],"status":7}""")]
+    public void WorkloadWithFieldsOfAnotherShape_IsProgressing_NotAnError(string json) =>
+        Assert.Equal(HealthStatus.Progressing, Assess("apps", "Deployment", json).Item1);
+
     [Fact]
     public void CustomResourceNotReady_SaysWhy() =>
         Assert.Equal("Ready=False: camera offline", Assess("example.com", "Gadget", """{"status":{"conditions":[{"type":"Ready","status":"False","message":"camera offline"}]}}""").Item2);
