@@ -46,10 +46,11 @@ public static class ReconcilerHost
 
         using var host = builder.Build();
         var service = host.Services.GetRequiredService<ReconcilerService>();
+        // Resolved before the run: the host disposes of its services when it stops.
+        var background = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
         await host.RunAsync(cancellationToken).ConfigureAwait(false);
         // A pass that crashed, or any background service that failed (and so stopped the host): never exit 0 then,
         // or a supervisor that restarts the agent on failure would leave it stopped.
-        var failed = host.Services.GetServices<IHostedService>().OfType<BackgroundService>().Any(s => s.ExecuteTask is { IsFaulted: true });
-        return service.Fault is null && !failed ? 0 : Crashed;
+        return service.Fault is null && !background.Any(s => s.ExecuteTask is { IsFaulted: true }) ? 0 : Crashed;
     }
 }
