@@ -159,6 +159,7 @@ public sealed class Reconciler
             // A defect: report it like any other outcome, then let it end the process (non-zero).
             result = StepResult.Stop(PassOutcome.Failed, $"internal error: {ex.GetType().Name}: {GitSource.Redact(ex.Message)}");
             crash = ExceptionDispatchInfo.Capture(ex);
+            Quarantine(pass, ex);
         }
         finally
         {
@@ -168,6 +169,28 @@ public sealed class Reconciler
         var finished = await FinishAsync(pass, result, started, cancellationToken).ConfigureAwait(false);
         crash?.Throw();
         return finished;
+    }
+
+    /// <summary>
+    /// A revision that crashed the agent on its way in is not tried again until the repo moves past it, like a revision
+    /// that failed its health checks: after the restart the agent keeps the applied revision, instead of crashing on the
+    /// same commit at every start while the whole fleet does the same.
+    /// </summary>
+    private static void Quarantine(PassContext pass, Exception ex)
+    {
+        if (!pass.IsTransaction || pass.State.AppliedRevision is null)
+        {
+            return;
+        }
+
+        try
+        {
+            pass.Save(pass.State with { FailedRevision = pass.Target, FailedReason = $"it crashed the agent ({ex.GetType().Name}: {GitSource.Redact(ex.Message)})" });
+        }
+        catch (Exception ex2) when (ex2 is IOException or UnauthorizedAccessException)
+        {
+            // Not recorded: the restart tries the revision again.
+        }
     }
 
     /// <summary>Completes when something outside the pass asks for one now (a live position that changed placement).</summary>

@@ -97,34 +97,37 @@ public static class BlueGreenPlanner
 
     private static RenderedObject Slot(RenderedObject template, string body, string slot, int? replicas, bool stripDevices, bool release, FleetModel fleet)
     {
+        // The body is a manifest from the repo, of any shape the loader lets through (it does not know Kubernetes' schemas):
+        // what is not where a Deployment has it is left as it is, for the API server to refuse in words.
         var json = JsonNode.Parse(body)!.AsObject();
-        var metadata = json["metadata"]!.AsObject();
+        var metadata = json["metadata"]!.AsObject(); // every rendered object has metadata.name
         var name = metadata["name"]!.GetValue<string>();
         metadata["name"] = SlotName(name, slot);
-        var spec = json["spec"]!.AsObject();
-        if (replicas is { } count)
+        if (json["spec"] is JsonObject spec)
         {
-            spec["replicas"] = count;
-        }
+            if (replicas is { } count)
+            {
+                spec["replicas"] = count;
+            }
 
-        var selector = spec["selector"]?["matchLabels"] as JsonObject;
-        if (selector is null)
-        {
-            spec["selector"] = new JsonObject { ["matchLabels"] = new JsonObject() };
-            selector = spec["selector"]!["matchLabels"]!.AsObject();
-        }
+            if (Child(spec, "selector") is { } selector && Child(selector, "matchLabels") is { } matchLabels)
+            {
+                matchLabels[SlotLabel] = slot;
+            }
 
-        selector[SlotLabel] = slot;
-        var podMetadata = spec["template"]!["metadata"] as JsonObject ?? [];
-        spec["template"]!["metadata"] = podMetadata;
-        var labels = podMetadata["labels"] as JsonObject ?? [];
-        podMetadata["labels"] = labels;
-        labels[SlotLabel] = slot;
-        if (release)
-        {
-            var annotations = podMetadata["annotations"] as JsonObject ?? [];
-            podMetadata["annotations"] = annotations;
-            annotations[ReleaseDevicesAnnotation] = "true";
+            if (spec["template"] is JsonObject podTemplate)
+            {
+                var podMetadata = Child(podTemplate, "metadata");
+                if (podMetadata is not null && Child(podMetadata, "labels") is { } labels)
+                {
+                    labels[SlotLabel] = slot;
+                }
+
+                if (release && podMetadata is not null && Child(podMetadata, "annotations") is { } annotations)
+                {
+                    annotations[ReleaseDevicesAnnotation] = "true";
+                }
+            }
         }
 
         if (stripDevices)
@@ -133,7 +136,7 @@ public static class BlueGreenPlanner
             {
                 foreach (var part in new[] { "requests", "limits" })
                 {
-                    if (container["resources"]?[part] is JsonObject values)
+                    if ((container["resources"] as JsonObject)?[part] is JsonObject values)
                     {
                         foreach (var key in values.Select(v => v.Key).Where(k => IsExclusive(k, fleet)).ToList())
                         {
@@ -151,17 +154,26 @@ public static class BlueGreenPlanner
     private static RenderedObject Select(RenderedObject service, string slot)
     {
         var json = JsonNode.Parse(JsonText.Write(service.Body))!.AsObject();
-        var spec = json["spec"] as JsonObject ?? [];
-        json["spec"] = spec;
-        var selector = spec["selector"] as JsonObject ?? [];
-        spec["selector"] = selector;
-        selector[SlotLabel] = slot;
+        if ((json["spec"] ??= new JsonObject()) is JsonObject spec && Child(spec, "selector") is { } selector)
+        {
+            selector[SlotLabel] = slot;
+        }
+
         return service with { Body = (MappingNode)YamlReader.ReadDocuments("switch-over", json.ToJsonString(), new DiagnosticBag())[0]! };
     }
 
+    /// <summary>The object under <paramref name="key"/>, made when missing; null when something else is there.</summary>
+    private static JsonObject? Child(JsonObject parent, string key)
+    {
+        parent[key] ??= new JsonObject();
+        return parent[key] as JsonObject;
+    }
+
     private static IEnumerable<JsonObject> Containers(JsonObject workload) =>
-        (workload["spec"]?["template"]?["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>();
+        (((workload["spec"] as JsonObject)?["template"] as JsonObject)?["spec"] as JsonObject)?["containers"] is JsonArray containers
+            ? containers.OfType<JsonObject>()
+            : [];
 
     private static IEnumerable<KeyValuePair<string, JsonNode?>> Resources(JsonObject container) =>
-        new[] { "requests", "limits" }.SelectMany(p => container["resources"]?[p] as JsonObject ?? []);
+        new[] { "requests", "limits" }.SelectMany(p => (container["resources"] as JsonObject)?[p] as JsonObject ?? []);
 }

@@ -28,13 +28,14 @@ public sealed class SelfHealingTests(KubeServerFixture fixture) : IDisposable
     private string ConfigMaps(params string[] names) =>
         $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {Ns}}}\n" + string.Concat(names.Select(n => $"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}, namespace: {Ns}}}\ndata: {{k: {n}}}\n"));
 
-    private EdgeOps.Reconciler.Pipeline.Reconciler NewReconciler(KubeApi api, string? branch = "main") => new(new ReconcilerOptions
+    private EdgeOps.Reconciler.Pipeline.Reconciler NewReconciler(KubeApi api, string? branch = "main", Action<string>? checkpoint = null) => new(new ReconcilerOptions
     {
         Source = new GitSourceOptions { Url = _repo.Root, Branch = branch, CacheDirectory = Path.Combine(_state, "repo.git") },
         Cluster = "edge-1",
         StateDirectory = _state,
         Namespace = AgentNs,
         HealthTimeout = TimeSpan.FromSeconds(20),
+        Checkpoint = checkpoint,
     }, api);
 
     private string CommitFleet(string manifest, string message, string workloadSpec = "")
@@ -64,6 +65,49 @@ public sealed class SelfHealingTests(KubeServerFixture fixture) : IDisposable
         var list = await api.ListAsync(events, AgentNs, null, CancellationToken.None);
         return [.. list.Where(e => e["involvedObject"]?["name"]?.ToString() == StatusPublisher.ConfigMapName)
             .Select(e => (e["reason"]!.ToString(), e["message"]!.ToString()))];
+    }
+
+    [Fact]
+    public async Task RevisionThatCrashesTheAgent_IsNotTriedAgainAfterTheRestart_UntilTheRepoMovesPastIt()
+    {
+        var first = CommitFleet(ConfigMaps("a"), "first");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        Assert.Equal(PassOutcome.Applied, (await NewReconciler(api).RunOnceAsync(CancellationToken.None)).Outcome);
+        var second = CommitFleet(ConfigMaps("a", "b"), "second");
+        // A defect that this revision's content sets off, on its way in.
+        var crashing = NewReconciler(api, checkpoint: point => _ = point == "step:render" ? throw new InvalidOperationException("a defect") : 0);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => crashing.RunOnceAsync(CancellationToken.None));
+        var restarted = await NewReconciler(api).RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal((PassOutcome.Unchanged, first), (restarted.Outcome, restarted.AppliedRevision));
+        Assert.Contains($"revision {second[..12]} failed before (it crashed the agent (InvalidOperationException: a defect)); waiting for a newer one", restarted.Message, StringComparison.Ordinal);
+        Assert.Null(await ConfigMapAsync(api, "b"));
+        var third = CommitFleet(ConfigMaps("a", "b", "c"), "third");
+        var moved = await NewReconciler(api).RunOnceAsync(CancellationToken.None);
+        Assert.Equal((PassOutcome.Applied, third), (moved.Outcome, moved.AppliedRevision));
+    }
+
+    [Fact]
+    public async Task PreInitializedBlueGreenDeployment_OfAShapeKubernetesRefuses_FailsThePassInWords_WithoutACrash()
+    {
+        string App(string selector, string image) => $"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {Ns}}}\n---\n" +
+            $"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: {Ns}}}\nspec:\n  replicas: 0\n  selector: {selector}\n" +
+            $"  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: web, image: {image}}}]\n";
+        const string Strategy = "upgradeStrategy: {type: BlueGreen, preInitialize: true}";
+        var first = CommitFleet(App("{matchLabels: {app: web}}", "nginx:1"), "first", Strategy);
+        using var api = new KubeApi(fixture.Server.Configuration);
+        var applied = await NewReconciler(api).RunOnceAsync(CancellationToken.None);
+        Assert.True(applied.Outcome == PassOutcome.Applied, applied.Message);
+        // Valid YAML and a valid fleet, but not a Deployment the API server accepts.
+        CommitFleet(App("\"app=web\"", "nginx:2"), "a selector written as kubectl's -l", Strategy);
+
+        var refused = await NewReconciler(api).RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(first, refused.AppliedRevision);
+        Assert.True(refused.Outcome is PassOutcome.RolledBack or PassOutcome.Failed, $"{refused.Outcome}: {refused.Message}");
+        Assert.Contains(".spec.selector: expected map", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
