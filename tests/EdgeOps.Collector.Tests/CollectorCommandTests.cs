@@ -91,6 +91,8 @@ public sealed class CollectorCommandTests : IDisposable
     [Theory]
     [InlineData("--db", "mysql://db/edgeops", "--db must be sqlite:PATH or postgres://")]
     [InlineData("--db", "sqlite:", "--db sqlite:PATH needs a file path")]
+    [InlineData("--db", "postgres://edgeops:s3cret@[db/edgeops", "--db postgres://… is not a URL: write postgres://user[:password]@host[:port]/database")]
+    [InlineData("--db", "postgres:Hots=db;Password=s3cret", "--db postgres:KEY=VALUE;… is not a connection string Npgsql takes")]
     [InlineData("--listen", "localhost", "--listen must be ADDRESS:PORT")]
     [InlineData("--stale-after", "soon", "--stale-after: 'soon' is not a duration")]
     [InlineData("--fleet", "/nonexistent/fleet", "fleet repo /nonexistent/fleet")]
@@ -113,6 +115,7 @@ public sealed class CollectorCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains(message, error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", error, StringComparison.Ordinal);
     }
 
     [Theory]

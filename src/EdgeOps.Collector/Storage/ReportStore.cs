@@ -52,15 +52,28 @@ public sealed class ReportStore : IAsyncDisposable
             return new ReportStore(new SqliteSource(builder.ToString()), postgres: false, "sqlite:" + path);
         }
 
+        // Said without the text itself, which may hold a password.
         if (database.StartsWith("postgres://", StringComparison.Ordinal) || database.StartsWith("postgresql://", StringComparison.Ordinal))
         {
-            var (connection, display) = PostgresUrl(new Uri(database));
+            var url = Uri.TryCreate(database, UriKind.Absolute, out var parsed) && parsed.Host.Length > 0
+                ? parsed
+                : throw new FormatException("--db postgres://… is not a URL: write postgres://user[:password]@host[:port]/database");
+            var (connection, display) = PostgresUrl(url);
             return new ReportStore(new NpgsqlSlimDataSourceBuilder(connection).Build(), postgres: true, display);
         }
 
         if (database.StartsWith("postgres:", StringComparison.Ordinal))
         {
-            var builder = new NpgsqlConnectionStringBuilder(database["postgres:".Length..]);
+            NpgsqlConnectionStringBuilder builder;
+            try
+            {
+                builder = new NpgsqlConnectionStringBuilder(database["postgres:".Length..]);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new FormatException($"--db postgres:KEY=VALUE;… is not a connection string Npgsql takes ({ex.Message})", ex);
+            }
+
             var display = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
             return new ReportStore(new NpgsqlSlimDataSourceBuilder(builder.ConnectionString).Build(), postgres: true, display);
         }
