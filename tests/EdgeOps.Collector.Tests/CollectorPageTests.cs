@@ -85,6 +85,24 @@ public sealed partial class CollectorPageTests : IDisposable
         Assert.True(png.Length > 10_000 && png.AsSpan(1, 3).SequenceEqual("PNG"u8), $"a screenshot of the page ({png.Length} bytes)");
     }
 
+    [Fact]
+    public async Task FleetPage_ShowsAWaveNameThatLooksLikeMarkup_AsText()
+    {
+        using var key = ReportKey.Create(_root, "fleet-key");
+        // Any text is a valid wave name in the fleet repo; the page must not run it.
+        _repo.WaveFleet([("\"<img src=x onerror=document.body.setAttribute('data-pwned','yes')>\"", "canary"), ("main", "main")]);
+        _repo.Write("clusters/robot.yaml", $"apiVersion: edgeops.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: robot-1\n  labels: {{ring: canary}}\nspec:\n  reportKey: \"{key.PublicLine}\"\n");
+        _repo.Commit("fleet");
+        await using var bed = await CollectorBed.StartAsync(_repo);
+
+        var dom = await HeadlessChromium.DumpDomAsync(bed.Url, Path.Combine(_root, "profile"));
+
+        Assert.Contains("data-loaded=\"true\"", dom, StringComparison.Ordinal);
+        Assert.Contains("<strong>&lt;img src=x onerror=document.body.setAttribute('data-pwned','yes')&gt;</strong>", dom, StringComparison.Ordinal);
+        Assert.DoesNotContain("<img", dom, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-pwned", dom.Replace("setAttribute('data-pwned'", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
     private static string Text(string dom, string id) => Regex.Match(dom, $"id=\"{id}\"[^>]*>([^<]*)<").Groups[1].Value;
 
     private static int Count(string dom, string id) =>

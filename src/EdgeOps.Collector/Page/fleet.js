@@ -130,9 +130,17 @@ function renderRollout(rollout) {
     div.className = `wave gate-${w.gate}`;
     div.dataset.wave = w.name;
     const total = w.total || 0, part = (n) => (total ? (100 * (n || 0)) / total : 0);
-    div.innerHTML = `<div><strong>${w.name}</strong> <span class="gate">${w.gate}</span></div>
-      <div class="bar"><i style="width:${part(w.healthy)}%;background:${COLOURS.ok}"></i><i style="width:${part(w.waiting)}%;background:${COLOURS.waiting}"></i><i style="width:${part(w.failed)}%;background:${COLOURS.failed}"></i></div>
+    // The wave's name is the fleet repo's text: set as text, never parsed as markup. The rest is numbers.
+    const title = document.createElement('div');
+    const name = document.createElement('strong');
+    name.textContent = w.name;
+    const gate = document.createElement('span');
+    gate.className = 'gate';
+    gate.textContent = w.gate;
+    title.append(name, ' ', gate);
+    div.innerHTML = `<div class="bar"><i style="width:${part(w.healthy)}%;background:${COLOURS.ok}"></i><i style="width:${part(w.waiting)}%;background:${COLOURS.waiting}"></i><i style="width:${part(w.failed)}%;background:${COLOURS.failed}"></i></div>
       <div>${w.healthy || 0}/${total} healthy · ${w.applied || 0} applied · ${w.failed || 0} failed · ${w.waiting || 0} waiting</div>`;
+    div.prepend(title);
     return div;
   }));
 }
