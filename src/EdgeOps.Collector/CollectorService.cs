@@ -96,6 +96,13 @@ public sealed class CollectorService : IAsyncDisposable
             return IntakeResult.Refused(400, "a report needs cluster, a positive seq and outcome");
         }
 
+        static bool OnTheGlobe(double? lat, double? lon) =>
+            (lat, lon) is (null, null) || (lat is { } a && lon is { } b && Math.Abs(a) <= 90 && Math.Abs(b) <= 180);
+        if (!OnTheGlobe(report.Lat, report.Lon))
+        {
+            return IntakeResult.Refused(400, "a report's position is lat and lon together, latitude -90 to 90 and longitude -180 to 180");
+        }
+
         if (!_fleet.Current.Clusters.TryGetValue(report.Cluster, out var registered))
         {
             return IntakeResult.Refused(403, $"the fleet has no cluster named '{report.Cluster}'");

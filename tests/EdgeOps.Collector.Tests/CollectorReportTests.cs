@@ -156,6 +156,8 @@ public sealed class CollectorReportTests(PostgresServer postgres) : IAsyncLifeti
         var oversized = await bed.PostAsync(big, bigSignature);
         var malformed = await bed.PostAsync(notJson, _robot.Signer.Sign(System.Text.Encoding.UTF8.GetBytes(notJson), Reconciler.Pipeline.Reconciler.ReportNamespace));
         var incomplete = await bed.PostAsync(noSequence, noSequenceSignature);
+        var (offTheGlobe, offTheGlobeSignature) = _robot.Sign(Report("robot-1", 2) with { Lat = 91, Lon = 0.5 });
+        var (halfAPosition, halfAPositionSignature) = _robot.Sign(Report("robot-1", 3) with { Lat = 41.5, Lon = null });
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversized.StatusCode);
         Assert.StartsWith("a report is at most 2048 bytes; this one is ", await DetailAsync(oversized), StringComparison.Ordinal);
@@ -167,6 +169,12 @@ public sealed class CollectorReportTests(PostgresServer postgres) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Contains("not valid JSON", await DetailAsync(malformed), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, incomplete.StatusCode);
+        foreach (var (body, signature) in new[] { (offTheGlobe, offTheGlobeSignature), (halfAPosition, halfAPositionSignature) })
+        {
+            var misplaced = await bed.PostAsync(body, signature);
+            Assert.Equal(HttpStatusCode.BadRequest, misplaced.StatusCode);
+            Assert.Equal("a report's position is lat and lon together, latitude -90 to 90 and longitude -180 to 180", await DetailAsync(misplaced));
+        }
         var problem = JsonSerializer.Deserialize(await oversized.Content.ReadAsStringAsync(), CollectorJson.Default.ApiProblem)!;
         Assert.Equal(413, problem.Status);
     }
