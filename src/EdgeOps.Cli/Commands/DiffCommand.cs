@@ -15,7 +15,7 @@ internal static class DiffCommand
     {
         var range = new Argument<string>("range")
         {
-            Description = "Two revisions, A..B; or one revision A to compare with the work tree",
+            Description = "Two revisions, A..B; A...B for what B changes since it left A (as git diff A...B); or one revision A to compare with the work tree",
         };
         var path = CommonOptions.FleetPath();
         var output = CommonOptions.Output("text", "json", "markdown");
@@ -39,12 +39,19 @@ internal static class DiffCommand
             selector = Fleet.Model.SelectorParser.TryParse(selectorText, out var parsed, out var why) ? parsed : throw new FleetSourceException(why!);
         }
 
+        // As git diff reads them: A..B compares A with B; A...B compares B with where it left A (their merge base).
         var dots = range.IndexOf("..", StringComparison.Ordinal);
+        var symmetric = dots >= 0 && range.AsSpan(dots).StartsWith("...");
         var from = dots < 0 ? range : range[..dots];
-        var to = dots < 0 ? null : range[(dots + 2)..];
-        if (from.Length == 0 || to is { Length: 0 })
+        var to = dots < 0 ? null : range[(dots + (symmetric ? 3 : 2))..];
+        if (from.Length == 0 || to is { Length: 0 } || (to?.Contains("..", StringComparison.Ordinal) ?? false) || (to?.StartsWith('.') ?? false))
         {
-            throw new FleetSourceException($"'{range}' is not a revision range; write A..B");
+            throw new FleetSourceException($"'{range}' is not a revision range; write A..B, A...B or A");
+        }
+
+        if (symmetric)
+        {
+            from = GitTreeFleetSource.MergeBase(path, from, to!);
         }
 
         var prefix = CommonOptions.PathPrefix(path);

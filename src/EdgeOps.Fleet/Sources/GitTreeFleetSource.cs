@@ -88,6 +88,31 @@ public sealed class GitTreeFleetSource : IFleetSource
         return null;
     }
 
+    /// <summary>
+    /// The best common ancestor of two revisions (what <c>git diff A...B</c> compares B with), as a full commit id: for a
+    /// branch, what it changes since it left the one it will merge into.
+    /// </summary>
+    public static string MergeBase(string path, string first, string second)
+    {
+        var gitDir = Discover(path) ?? throw new FleetSourceException($"'{path}' is not inside a Git repository");
+        using var repository = new Repository(gitDir);
+        Commit Resolve(string revision)
+        {
+            try
+            {
+                return repository.Lookup(revision)?.Peel<Commit>() ?? throw new FleetSourceException($"revision '{revision}' does not name a commit");
+            }
+            catch (LibGit2SharpException)
+            {
+                throw new FleetSourceException($"revision '{revision}' does not name a commit");
+            }
+        }
+
+        var (a, b) = (Resolve(first), Resolve(second));
+        return repository.ObjectDatabase.FindMergeBase(a, b)?.Sha
+            ?? throw new FleetSourceException($"'{first}' and '{second}' have no common ancestor; compare them with {first}..{second}");
+    }
+
     /// <summary>Takes ownership of <paramref name="repository"/>.</summary>
     public static GitTreeFleetSource FromRepository(Repository repository, string revision, string subPath = "", bool lazy = false)
     {

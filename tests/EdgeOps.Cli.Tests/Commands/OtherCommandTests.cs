@@ -142,5 +142,36 @@ public sealed class OtherCommandTests
         fleet.Commit("a");
         Assert.Equal(2, (await CliRunner.RunAsync("diff", "..HEAD", fleet.Root)).ExitCode);
         Assert.Equal(2, (await CliRunner.RunAsync("diff", "HEAD..nope", fleet.Root)).ExitCode);
+        foreach (var range in new[] { "HEAD..HEAD..HEAD", "HEAD....HEAD", "HEAD..." })
+        {
+            var result = await CliRunner.RunAsync("diff", range, fleet.Root);
+            Assert.Equal((2, $"edgeops: '{range}' is not a revision range; write A..B, A...B or A\n"), (result.ExitCode, result.Error));
+        }
+
+        var nope = await CliRunner.RunAsync("diff", "HEAD...nope", fleet.Root);
+        Assert.Equal((2, "edgeops: revision 'nope' does not name a commit\n"), (nope.ExitCode, nope.Error));
+    }
+
+    [Fact]
+    public async Task Diff_ThreeDots_ShowsWhatABranchChangesSinceItLeftTheOther_AsGitDiffDoes()
+    {
+        using var fleet = new TempFleet();
+        fleet.Cluster("far-1", "tier: far");
+        fleet.Workload("app");
+        var fork = fleet.Commit("fork");
+        fleet.Git("checkout", "-q", "-b", "feature");
+        fleet.Write("workloads/app/manifest.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  key: feature\n");
+        var feature = fleet.Commit("the branch's change");
+        fleet.Git("checkout", "-q", "main");
+        fleet.Workload("other");
+        fleet.Commit("main moves on meanwhile");
+
+        var threeDots = await CliRunner.RunAsync("diff", "main...feature", fleet.Root);
+        var twoDots = await CliRunner.RunAsync("diff", "main..feature", fleet.Root);
+
+        Assert.Equal(0, threeDots.ExitCode);
+        Assert.Equal($"fleet diff {fork[..12]}..{feature[..12]}\n\ncluster far-1: 1 changed\n  ~ ConfigMap default/app\n      data.key: \"value\" → \"feature\"\n\nuntouched: none\n", threeDots.Out);
+        // Two dots compare the tips: main's own later change shows up, reversed, as if the branch removed it.
+        Assert.Contains("ConfigMap default/other", twoDots.Out, StringComparison.Ordinal);
     }
 }
