@@ -23,17 +23,7 @@ public sealed class DaemonTests(KubeServerFixture fixture)
         probe.Start();
         var port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
-        var kubeconfig = state + "-kubeconfig";
-        await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
-        // Started in a directory with a tree below it, as an agent started by hand in /etc or / would be.
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repo.Root };
-        foreach (var a in new[] { "reconcile", "--repo", repo.Root, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-" + ns, "--interval", "1s" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["EDGEOPS_METRICS_PREFIX"] = $"http://127.0.0.1:{port}/";
-        using var process = Process.Start(psi)!;
+        using var process = await StartDaemonAsync(repo, ns, state, port);
         var log = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
@@ -56,7 +46,7 @@ public sealed class DaemonTests(KubeServerFixture fixture)
             Assert.Equal(0, Kill(process.Id, 15)); // SIGTERM
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await process.WaitForExitAsync(timeout.Token);
-            File.Delete(kubeconfig);
+            File.Delete(state + "-kubeconfig");
             Directory.Delete(state, recursive: true);
         }
 
@@ -77,16 +67,7 @@ public sealed class DaemonTests(KubeServerFixture fixture)
         using var holder = new TcpListener(IPAddress.Loopback, 0);
         holder.Start();
         var port = ((IPEndPoint)holder.LocalEndpoint).Port;
-        var kubeconfig = state + "-kubeconfig";
-        await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "reconcile", "--repo", repo.Root, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-" + ns, "--interval", "1s" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["EDGEOPS_METRICS_PREFIX"] = $"http://127.0.0.1:{port}/";
-        using var process = Process.Start(psi)!;
+        using var process = await StartDaemonAsync(repo, ns, state, port);
         var log = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         try
@@ -111,7 +92,7 @@ public sealed class DaemonTests(KubeServerFixture fixture)
             _ = Kill(process.Id, 15); // SIGTERM; the agent may have stopped already, which the test reports
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await process.WaitForExitAsync(timeout.Token);
-            File.Delete(kubeconfig);
+            File.Delete(state + "-kubeconfig");
             Directory.Delete(state, recursive: true);
         }
 
@@ -120,6 +101,25 @@ public sealed class DaemonTests(KubeServerFixture fixture)
         var warning = Assert.Single(output.Split('\n'), line => line.Contains("health and metrics endpoint", StringComparison.Ordinal));
         Assert.Contains($"cannot listen on http://127.0.0.1:{port}/", warning, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The agent as shipped, a daemon passing every second against the test API server (its kubeconfig beside the state
+    /// folder), serving its metrics on <paramref name="port"/>. Started in a directory with a tree below it, as an agent
+    /// started by hand in /etc or / would be.
+    /// </summary>
+    private async Task<Process> StartDaemonAsync(TempFleet repo, string ns, string state, int port)
+    {
+        var kubeconfig = state + "-kubeconfig";
+        await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repo.Root };
+        foreach (var a in new[] { "reconcile", "--repo", repo.Root, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-" + ns, "--interval", "1s" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["EDGEOPS_METRICS_PREFIX"] = $"http://127.0.0.1:{port}/";
+        return Process.Start(psi)!;
     }
 
     /// <summary>The inotify watches a process holds, from its descriptors' fdinfo.</summary>
