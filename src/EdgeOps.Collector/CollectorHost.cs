@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeOps.Collector;
 
-/// <summary>Body of <c>GET /v1/fleet</c>: which fleet and revision the collector follows.</summary>
-public sealed record FleetInfo(string Name, string Revision, string Repository, int Clusters);
+/// <summary>Body of <c>GET /v1/fleet</c>: which fleet and revision the collector follows, and the head it does not follow because it has errors.</summary>
+public sealed record FleetInfo(string Name, string Revision, string Repository, int Clusters, string? RejectedHead = null, string? RejectedBecause = null);
 
 /// <summary>
 /// The collector's HTTP face (ASP.NET Core, Kestrel): <c>POST /v1/reports</c>, <c>GET /v1/clusters</c>,
@@ -154,7 +154,8 @@ public static class CollectorHost
         app.MapGet("/v1/fleet", async context =>
         {
             var fleet = service.Fleet.Current;
-            await JsonAsync(context, new FleetInfo(fleet.FleetName, fleet.Revision, service.Fleet.DisplayUrl, fleet.ClusterList.Count), CollectorHostJson.Default.FleetInfo).ConfigureAwait(false);
+            var rejected = service.Fleet.Rejected;
+            await JsonAsync(context, new FleetInfo(fleet.FleetName, fleet.Revision, service.Fleet.DisplayUrl, fleet.ClusterList.Count, rejected?.Revision, rejected?.Problem), CollectorHostJson.Default.FleetInfo).ConfigureAwait(false);
         });
 
         app.MapGet("/healthz", context => context.Response.WriteAsync("ok", context.RequestAborted));

@@ -91,6 +91,11 @@ internal static class CollectorCommand
                     throw new FleetSourceException($"fleet repo {registry.DisplayUrl}: {ex.Message}");
                 }
 
+                if (registry.Rejected is { } rejected)
+                {
+                    await context.Error.WriteLineAsync($"edgeops collector: head {rejected.Revision[..12]} has errors ({rejected.Problem}); following {snapshot.Revision[..12]}, the newest revision before it that loads").ConfigureAwait(false);
+                }
+
                 var service = new CollectorService(new CollectorSettings { StaleAfter = stale, AdminToken = token }, store, registry);
                 await using (service.ConfigureAwait(false))
                 {
