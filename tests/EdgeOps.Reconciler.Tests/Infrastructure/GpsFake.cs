@@ -60,6 +60,28 @@ public sealed class GpsFake : IDisposable
         File.Delete(_log);
     }
 
+    /// <summary>
+    /// Waits until gpsd accepts connections. A client that comes earlier is refused and backs off (up to 30 s, as a
+    /// robot's agent should): on a loaded machine that wait alone could outlast a test's deadline.
+    /// </summary>
+    public async Task ListeningAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
     /// <summary>Waits until gpsfake has replayed the whole log (it exits), or the timeout passes.</summary>
     public bool WaitForEnd(TimeSpan timeout) => _process.WaitForExit(timeout);
 

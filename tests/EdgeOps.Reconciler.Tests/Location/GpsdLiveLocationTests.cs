@@ -40,6 +40,7 @@ public sealed class GpsdLiveLocationTests : IDisposable
         var end = track.Last().Time;
         var last = DateTimeOffset.MinValue;
         using var gps = new GpsFake(track);
+        await gps.ListeningAsync();
         await using (new GpsdWatcher(gps.Address, sample =>
         {
             last = sample.Time > last && sample.Time <= end ? sample.Time : last;
