@@ -96,9 +96,7 @@ public sealed class CollectorService : IAsyncDisposable
             return IntakeResult.Refused(400, "a report needs cluster, a positive seq and outcome");
         }
 
-        static bool OnTheGlobe(double? lat, double? lon) =>
-            (lat, lon) is (null, null) || (lat is { } a && lon is { } b && Math.Abs(a) <= 90 && Math.Abs(b) <= 180);
-        if (!OnTheGlobe(report.Lat, report.Lon))
+        if ((report.Lat, report.Lon) is not (null, null) && GeoPoint.OnTheGlobe(report.Lat, report.Lon) is null)
         {
             return IntakeResult.Refused(400, "a report's position is lat and lon together, latitude -90 to 90 and longitude -180 to 180");
         }

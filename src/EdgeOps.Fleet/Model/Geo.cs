@@ -4,7 +4,15 @@ using EdgeOps.Fleet.Diagnostics;
 namespace EdgeOps.Fleet.Model;
 
 /// <summary>A WGS 84 position in decimal degrees.</summary>
-public readonly record struct GeoPoint(double Lat, double Lon);
+public readonly record struct GeoPoint(double Lat, double Lon)
+{
+    /// <summary>
+    /// The position, when both numbers are on the globe (latitude -90 to 90, longitude -180 to 180); null otherwise.
+    /// For positions from outside the repo (a GPS receiver, a facts file, a report), where a glitch must not move a robot.
+    /// </summary>
+    public static GeoPoint? OnTheGlobe(double? lat, double? lon) =>
+        lat is >= -90 and <= 90 && lon is >= -180 and <= 180 ? new GeoPoint(lat.Value, lon.Value) : null;
+}
 
 /// <summary>A circle on the Earth's surface.</summary>
 public sealed record GeoCircle(GeoPoint Center, double RadiusKm, SourceLocation Location);

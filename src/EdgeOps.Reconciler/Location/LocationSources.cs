@@ -55,9 +55,9 @@ public static class NodeLocation
     {
         var parts = text?.Split(',', StringSplitOptions.TrimEntries);
         return parts is [var a, var b]
-            && double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var lat) && lat is >= -90 and <= 90
-            && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out var lon) && lon is >= -180 and <= 180
-                ? new GeoPoint(lat, lon)
+            && double.TryParse(a, NumberStyles.Float, CultureInfo.InvariantCulture, out var lat)
+            && double.TryParse(b, NumberStyles.Float, CultureInfo.InvariantCulture, out var lon)
+                ? GeoPoint.OnTheGlobe(lat, lon)
                 : null;
     }
 }
@@ -190,19 +190,14 @@ public sealed class GpsdWatcher : IAsyncDisposable
             // Anything else than a fix with coordinates on the globe is no fix: a receiver's glitch must not move the robot.
             var mode = root.TryGetProperty("mode", out var m) && m.ValueKind == JsonValueKind.Number && m.TryGetInt32(out var reported) ? reported : 0;
             var source = root.TryGetProperty("device", out var d) && d.ValueKind == JsonValueKind.String ? $"gpsd {d.GetString()}" : "gpsd";
-            return mode >= 2 && Coordinate(root, "lat", 90) is { } lat && Coordinate(root, "lon", 180) is { } lon
-                ? new LocationSample(new GeoPoint(lat, lon), time, source)
-                : new LocationSample(null, time, source);
+            return new LocationSample(mode >= 2 ? GeoPoint.OnTheGlobe(Degrees(root, "lat"), Degrees(root, "lon")) : null, time, source);
         }
         catch (JsonException)
         {
             return null; // not a report
         }
 
-        static double? Coordinate(JsonElement report, string name, double limit) =>
-            report.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var degrees)
-                && double.IsFinite(degrees) && Math.Abs(degrees) <= limit
-                ? degrees
-                : null;
+        static double? Degrees(JsonElement report, string name) =>
+            report.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var degrees) ? degrees : null;
     }
 }

@@ -116,9 +116,8 @@ public sealed class RevisionRenderer(ReconcilerOptions options, GitSource git, L
         GeoPoint? location = null;
         if (root["location"] is { } l)
         {
-            location = l is JsonObject place && Number(place["lat"]) is { } lat && Math.Abs(lat) <= 90 && Number(place["lon"]) is { } lon && Math.Abs(lon) <= 180
-                ? new GeoPoint(lat, lon)
-                : throw new ReconcilerException($"{path}: location must be {{\"lat\": DEGREES, \"lon\": DEGREES}}, latitude -90 to 90 and longitude -180 to 180; found {Shown(l)}");
+            location = (l is JsonObject place ? GeoPoint.OnTheGlobe(Number(place["lat"]), Number(place["lon"])) : null)
+                ?? throw new ReconcilerException($"{path}: location must be {{\"lat\": DEGREES, \"lon\": DEGREES}}, latitude -90 to 90 and longitude -180 to 180; found {Shown(l)}");
         }
 
         ImmutableSortedDictionary<string, int>? devices = null;
