@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using EdgeOps.Fleet.Loading;
 using EdgeOps.Fleet.Sources;
+using EdgeOps.Reconciler.Source;
 
 namespace EdgeOps.Cli.Commands;
 
@@ -39,35 +40,74 @@ internal static class InstallCommand
                 throw new FleetSourceException("install prints manifests: add --export and apply them, e.g. 'edgeops install … --export | kubectl apply -f -'");
             }
 
-            var name = parse.GetValue(cluster)!;
-            if (!Names.IsDnsLabel(name))
-            {
-                throw new FleetSourceException($"--cluster '{name}' is not a valid cluster name (a DNS-1123 label)");
-            }
-
+            var name = ReconcileCommand.ClusterName(parse.GetValue(cluster)!);
             var reference = parse.GetValue(image)!;
             if (!IsPinned(reference))
             {
                 throw new FleetSourceException($"--image '{reference}' is not named by digest: an agent must run exactly the image that was built and tested, so give REF@sha256:<64 hex digits> (scripts/build-image.sh prints the digest)");
             }
 
+            var url = RepoUrl(parse.GetValue(repo)!);
+            var followed = ReconcileCommand.BranchName(parse.GetValue(branch));
+            var agentNamespace = ReconcileCommand.NamespaceName(parse.GetValue(ns)!);
             var every = ReconcileCommand.ParseDuration(parse.GetValue(interval)!);
-            string? signersText = null;
-            if (parse.GetValue(signers) is { } file)
+            var signersText = parse.GetValue(signers) is { } file ? await SignersAsync(file, cancellationToken).ConfigureAwait(false) : null;
+            if (parse.GetValue(collector) is { } collectorUrl && (!Uri.TryCreate(collectorUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.UserInfo.Length > 0))
             {
-                signersText = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
+                throw new FleetSourceException($"--collector must be an http(s) URL without user information; found '{GitSource.Redact(collectorUrl)}'");
             }
 
-            if (parse.GetValue(collector) is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
-            {
-                throw new FleetSourceException($"--collector must be an http(s) URL; found '{url}'");
-            }
-
-            var manifests = Manifests(new InstallSettings(name, parse.GetValue(repo)!, parse.GetValue(branch), parse.GetValue(image)!, parse.GetValue(ns)!, every, signersText, parse.GetValue(hostUpgrades), parse.GetValue(collector)));
+            var manifests = Manifests(new InstallSettings(name, url, followed, reference, agentNamespace, every, signersText, parse.GetValue(hostUpgrades), parse.GetValue(collector)));
             await context.Out.WriteAsync(manifests).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// --repo: a URL the agent can pull from inside the cluster (http, https or git), without user
+    /// information — the manifests are committed and the Deployment is readable by many, so credentials
+    /// belong in the Secret edgeops-git-credentials.
+    /// </summary>
+    internal static string RepoUrl(string text)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "git") || uri.Host.Length == 0 || text.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw new FleetSourceException($"--repo must be an http://, https:// or git:// URL the agent can reach from the cluster; found '{GitSource.Redact(text)}'");
+        }
+
+        if (uri.UserInfo.Length > 0)
+        {
+            throw new FleetSourceException($"--repo holds credentials ({GitSource.Redact(text)}): the manifests would show them to anyone who can read the Deployment or the repo they are committed to; give the URL without them and put them in the Secret edgeops-git-credentials (key: credentials) in the agent's namespace");
+        }
+
+        return text;
+    }
+
+    /// <summary>--allowed-signers: read and checked here, so that a wrong file is a usage error now and not an agent that refuses every commit.</summary>
+    private static async Task<string> SignersAsync(string path, CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new FleetSourceException($"--allowed-signers {path}: cannot read it: {ex.Message}", ex);
+        }
+
+        var parsed = Trust.Ssh.AllowedSigners.Parse(text);
+        if (parsed.Problems.Count > 0)
+        {
+            throw new FleetSourceException(string.Join(
+                Environment.NewLine,
+                parsed.Problems.Select(p => $"{path}:{p.Line}:1: error {Fleet.Diagnostics.Codes.AllowedSignersSyntax}: {p.Message}")));
+        }
+
+        return parsed.Signers.Count > 0
+            ? text
+            : throw new FleetSourceException($"--allowed-signers {path}: holds no signer, so the agent would refuse every commit; list the keys that sign the fleet repo (git's allowed_signers format)");
     }
 
     /// <summary>True for an image reference that ends in a sha256 digest.</summary>

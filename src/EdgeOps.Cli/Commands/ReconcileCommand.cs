@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using EdgeOps.Fleet.Loading;
 using EdgeOps.Fleet.Model;
 using EdgeOps.Fleet.Sources;
 using EdgeOps.Reconciler.Kube;
@@ -71,13 +72,13 @@ internal static class ReconcileCommand
                 Source = new GitSourceOptions
                 {
                     Url = parse.GetValue(repo)!,
-                    Branch = parse.GetValue(branch)!,
+                    Branch = BranchName(parse.GetValue(branch)),
                     CacheDirectory = Path.Combine(state, "repo.git"),
                     CredentialsFile = parse.GetValue(credentials),
                 },
-                Cluster = parse.GetValue(cluster)!,
+                Cluster = ClusterName(parse.GetValue(cluster)!),
                 StateDirectory = state,
-                Namespace = parse.GetValue(ns)!,
+                Namespace = NamespaceName(parse.GetValue(ns)!),
                 FactsFile = parse.GetValue(facts),
                 AllowRollback = parse.GetValue(allowRollback),
                 HealthTimeout = parse.GetValue(healthTimeout) is { } h ? ParseDuration(h) : null,
@@ -264,7 +265,7 @@ internal static class ReconcileCommand
         {
             return SshRevisionVerifier.FromFile(path);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new FleetSourceException($"{path}: cannot read the allowed signers: {ex.Message}", ex);
         }
@@ -296,6 +297,18 @@ internal static class ReconcileCommand
         decimals is >= 0 and <= 7
             ? decimals
             : throw new FleetSourceException($"--location-precision must be 0 to 7 decimals of a degree (3 is about 100 m); found {decimals}");
+
+    /// <summary>--cluster: a name a Cluster of the fleet can have (a DNS-1123 label).</summary>
+    internal static string ClusterName(string name) =>
+        Names.IsDnsLabel(name) ? name : throw new FleetSourceException($"--cluster '{name}' is not a valid cluster name (a DNS-1123 label: lowercase letters, digits and '-', at most 63)");
+
+    /// <summary>--namespace: a Kubernetes namespace name (a DNS-1123 label), checked before it reaches a URL or a manifest.</summary>
+    internal static string NamespaceName(string name) =>
+        Names.IsDnsLabel(name) ? name : throw new FleetSourceException($"--namespace '{name}' is not a valid namespace name (a DNS-1123 label: lowercase letters, digits and '-', at most 63)");
+
+    /// <summary>--branch: null follows the default branch; anything else must be a name git accepts.</summary>
+    internal static string? BranchName(string? name) =>
+        name is null || BranchNames.Check(name) is not { } why ? name : throw new FleetSourceException($"--branch '{name}' is not a branch name: it {why}");
 
     internal static TimeSpan ParseDuration(string text) =>
         DurationParser.TryParse(text, out var duration) && duration > TimeSpan.Zero

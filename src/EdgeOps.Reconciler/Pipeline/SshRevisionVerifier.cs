@@ -21,6 +21,11 @@ public sealed class SshRevisionVerifier(AllowedSigners signers) : IRevisionVerif
                 signers.Problems.Select(p => $"{path}:{p.Line}:1: error {Codes.AllowedSignersSyntax}: {p.Message}")));
         }
 
+        if (signers.Signers.Count == 0)
+        {
+            throw new ReconcilerException($"{path}: holds no signer, so every commit would be refused; list the keys that sign the fleet repo (git's allowed_signers format)");
+        }
+
         return new SshRevisionVerifier(signers);
     }
 

@@ -130,6 +130,38 @@ public sealed partial class BadInputTests
         Assert.False(Directory.Exists(state));
     }
 
+    [Theory]
+    [InlineData("Edge_1", "edgeops-system", null, "--cluster 'Edge_1' is not a valid cluster name (a DNS-1123 label: lowercase letters, digits and '-', at most 63)")]
+    [InlineData("edge-1", "EdgeOps System", null, "--namespace 'EdgeOps System' is not a valid namespace name (a DNS-1123 label: lowercase letters, digits and '-', at most 63)")]
+    [InlineData("edge-1", "edgeops-system", "release..2", "--branch 'release..2' is not a branch name: it holds '..'")]
+    [InlineData("edge-1", "edgeops-system", "stable.lock", "--branch 'stable.lock' is not a branch name: it has a part that ends with '.lock' ('stable.lock')")]
+    public async Task Reconcile_NamesThatCannotBe_AreUsageErrorsBeforeAnythingRuns(string cluster, string ns, string? branch, string message)
+    {
+        using var fleet = new TempFleet();
+        var state = Path.Combine(fleet.Root, "state");
+        string[] branchArgs = branch is null ? [] : ["--branch", branch];
+
+        var result = await CliRunner.RunAsync(["reconcile", "--repo", fleet.Root, "--cluster", cluster, "--namespace", ns, "--once", "--state-dir", state, .. branchArgs]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"edgeops: {message}\n", result.Error.Replace("\r\n", "\n", StringComparison.Ordinal));
+        Assert.False(Directory.Exists(state));
+    }
+
+    [Fact]
+    public async Task Reconcile_AllowedSignersWithNoSigner_IsAnErrorBeforeAnythingRuns()
+    {
+        using var fleet = new TempFleet();
+        fleet.Write("allowed_signers", "# the keys go here\n");
+        var state = Path.Combine(fleet.Root, "state");
+
+        var result = await CliRunner.RunAsync("reconcile", "--repo", fleet.Root, "--cluster", "edge-1", "--once", "--state-dir", state, "--allowed-signers", Path.Combine(fleet.Root, "allowed_signers"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("allowed_signers: holds no signer, so every commit would be refused", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(state));
+    }
+
     [GeneratedRegex(@"^\S+:\d+:\d+: (error|warning) EO\d{4}: .+")]
     private static partial Regex DiagnosticLine();
 }

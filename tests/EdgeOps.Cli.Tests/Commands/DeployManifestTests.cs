@@ -86,14 +86,14 @@ public sealed class DeployManifestTests
     public async Task InstallExport_WithSignersAndBranch_ShipsTheSecretAndPinsThem()
     {
         using var dir = new TempFleet(withFleet: false);
-        dir.Write("allowed_signers", "ops@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n");
+        dir.Write("allowed_signers", "ops@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm7kqzFQ9YH1xwzq7Jc3vV5d1tN8Jk2a1s9nS0xq9mX\n");
 
         var result = await CliRunner.RunAsync("install", "--cluster", "robot-es-0002", "--repo", "https://git.example.com/fleet.git", "--branch", "release",
             "--allowed-signers", Path.Combine(dir.Root, "allowed_signers"), "--image", "registry.local/edgeops@sha256:" + new string('a', 64), "--export");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("name: edgeops-allowed-signers", result.Out, StringComparison.Ordinal);
-        Assert.Contains("allowed_signers: \"ops@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\\n\"", result.Out, StringComparison.Ordinal);
+        Assert.Contains("allowed_signers: \"ops@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm7kqzFQ9YH1xwzq7Jc3vV5d1tN8Jk2a1s9nS0xq9mX\\n\"", result.Out, StringComparison.Ordinal);
         Assert.Contains("- \"--allowed-signers=/etc/edgeops/trust/allowed_signers\"", result.Out, StringComparison.Ordinal);
         Assert.Contains("- \"--branch=release\"", result.Out, StringComparison.Ordinal);
         Assert.Contains("image: \"registry.local/edgeops@sha256:", result.Out, StringComparison.Ordinal);
@@ -110,6 +110,16 @@ public sealed class DeployManifestTests
     [InlineData("--image", "ghcr.io/edgeops/edgeops:0.1.0", "is not named by digest")]
     [InlineData("--image", "ghcr.io/edgeops/edgeops@sha256:abc", "is not named by digest")]
     [InlineData("--image", "edgeops@sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "is not named by digest")]
+    [InlineData("--repo", "git.example.com/fleet.git", "--repo must be an http://, https:// or git:// URL")]
+    [InlineData("--repo", "file:///srv/fleet.git", "--repo must be an http://, https:// or git:// URL")]
+    [InlineData("--repo", "https://git.example.com/fleet.git\"\n  evil: yes", "--repo must be an http://, https:// or git:// URL")]
+    [InlineData("--namespace", "Edge Ops", "--namespace 'Edge Ops' is not a valid namespace name")]
+    [InlineData("--namespace", "edgeops\n# x", "is not a valid namespace name")]
+    [InlineData("--branch", "release..v2", "--branch 'release..v2' is not a branch name: it holds '..'")]
+    [InlineData("--branch", "feature/.hidden", "has a part that begins with '.'")]
+    [InlineData("--branch", "main ", "holds ' '")]
+    [InlineData("--allowed-signers", "/nonexistent/allowed_signers", "--allowed-signers /nonexistent/allowed_signers: cannot read it")]
+    [InlineData("--collector", "https://ops:hunter2@collector.example", "--collector must be an http(s) URL without user information; found 'https://***@collector.example'")]
     public async Task InstallExport_BadInput_IsAUsageError(string option, string value, string message)
     {
         var args = new List<string> { "install", "--cluster", "robot-1", "--repo", "https://git.example.com/fleet.git", "--image", "r.local/e@sha256:" + new string('b', 64), "--export" };
@@ -125,6 +135,35 @@ public sealed class DeployManifestTests
 
         var result = await CliRunner.RunAsync([.. args]);
         Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InstallExport_RepoWithCredentials_IsRefused_WithoutShowingThem()
+    {
+        var result = await CliRunner.RunAsync("install", "--cluster", "robot-1", "--repo", "https://ops:ghp_secret@git.example.com/fleet.git",
+            "--image", "r.local/e@sha256:" + new string('b', 64), "--export");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(result.Out);
+        Assert.Contains("--repo holds credentials (https://***@git.example.com/fleet.git)", result.Error, StringComparison.Ordinal);
+        Assert.Contains("Secret edgeops-git-credentials", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("ghp_secret", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("# nobody yet\n", "holds no signer, so the agent would refuse every commit")]
+    [InlineData("root:x:0:0:root:/root:/bin/bash\n", "allowed_signers:1:1: error EO7001: expected principals, [options,] key type and key")]
+    public async Task InstallExport_AllowedSignersThatWouldRefuseEverything_IsAUsageError(string text, string message)
+    {
+        using var dir = new TempFleet(withFleet: false);
+        dir.Write("allowed_signers", text);
+
+        var result = await CliRunner.RunAsync("install", "--cluster", "robot-1", "--repo", "https://git.example.com/fleet.git",
+            "--allowed-signers", Path.Combine(dir.Root, "allowed_signers"), "--image", "r.local/e@sha256:" + new string('b', 64), "--export");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Empty(result.Out);
         Assert.Contains(message, result.Error, StringComparison.Ordinal);
     }
 
