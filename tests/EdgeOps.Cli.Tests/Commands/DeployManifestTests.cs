@@ -78,6 +78,48 @@ public sealed class DeployManifestTests
         Assert.EndsWith($"/edgeops {command}", exec.Split(' ', 3)[0] + " " + exec.Split(' ', 3)[1], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("edgeops-agent.service")]
+    [InlineData("edgeops-collector.service")]
+    public void SystemdUnit_PassesSystemdsOwnCheck(string file)
+    {
+        // systemd-analyze verify reads the unit as systemd would; the binary it starts is put where the unit expects it.
+        using var dir = new TempFleet(withFleet: false);
+        var unit = File.ReadAllText(Path.Combine(RepoPaths.Root, "deploy", "systemd", file));
+        var exec = unit.Split('\n').Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal))["ExecStart=".Length..].Split(' ')[0];
+        var stand = Path.Combine(dir.Root, "edgeops");
+        File.WriteAllText(stand, "#!/bin/sh\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(stand, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+
+        var copy = Path.Combine(dir.Root, file);
+        File.WriteAllText(copy, unit.Replace("ExecStart=" + exec, "ExecStart=" + stand, StringComparison.Ordinal));
+
+        var start = new System.Diagnostics.ProcessStartInfo("systemd-analyze") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "verify", "--man=no", copy })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var verify = System.Diagnostics.Process.Start(start)!;
+        var output = verify.StandardOutput.ReadToEnd() + verify.StandardError.ReadToEnd();
+        verify.WaitForExit();
+
+        Assert.True(verify.ExitCode == 0 && output.Length == 0, output);
+    }
+
+    [Fact]
+    public void CollectorSystemdUnit_HandsTheAdminTokenToItsDynamicUserAsACredential()
+    {
+        var unit = File.ReadAllLines(Path.Combine(RepoPaths.Root, "deploy", "systemd", "edgeops-collector.service"));
+
+        Assert.Contains("DynamicUser=yes", unit);
+        Assert.Contains("LoadCredential=admin-token:/etc/edgeops/collector-admin.token", unit);
+        Assert.Contains("--admin-token-file %d/admin-token", unit.Single(l => l.StartsWith("ExecStart=", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AgentSystemdUnit_WaitsForRauc() =>
         Assert.Contains("Requires=rauc.service", File.ReadAllLines(Path.Combine(RepoPaths.Root, "deploy", "systemd", "edgeops-agent.service")));
