@@ -93,6 +93,8 @@ public sealed class CollectorCommandTests : IDisposable
     [InlineData("--db", "sqlite:", "--db sqlite:PATH needs a file path")]
     [InlineData("--db", "postgres://edgeops:s3cret@[db/edgeops", "--db postgres://… is not a URL: write postgres://user[:password]@host[:port]/database")]
     [InlineData("--db", "postgres:Hots=db;Password=s3cret", "--db postgres:KEY=VALUE;… is not a connection string Npgsql takes")]
+    [InlineData("--db", "postgres://edgeops@db/edgeops?sslmod=require", "--db postgres://…?sslmod=…: 'sslmod' is not a connection parameter Npgsql takes")]
+    [InlineData("--db", "postgres://edgeops@db/edgeops?sslmode=s3cret", "--db postgres://…?sslmode=…: 'sslmode' is not a connection parameter Npgsql takes, or its value is not one it allows")]
     [InlineData("--listen", "localhost", "--listen must be ADDRESS:PORT")]
     [InlineData("--stale-after", "soon", "--stale-after: 'soon' is not a duration")]
     [InlineData("--fleet", "/nonexistent/fleet", "fleet repo /nonexistent/fleet")]
@@ -116,6 +118,34 @@ public sealed class CollectorCommandTests : IDisposable
         Assert.Contains(message, error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cret", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Collector_OnADatabaseANewerCollectorMigrated_RefusesToStart_AndLeavesItAlone()
+    {
+        _repo.Commit("fleet");
+        var db = Path.Combine(_root, "newer.db");
+        await using (var store = Storage.ReportStore.Open("sqlite:" + db))
+        {
+            await store.MigrateAsync(CancellationToken.None);
+            await store.UpsertAsync([new Storage.StoredReport("robot-1", 3, DateTimeOffset.UtcNow, "{}")], CancellationToken.None);
+        }
+
+        var next = Storage.Migrations.Latest + 1;
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + db + ";Pooling=false"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"INSERT INTO schema_migrations (version, applied_at) VALUES ({next}, 0)";
+            command.ExecuteNonQuery();
+        }
+
+        var (code, _, error) = await RunAsync("collector", "--fleet", _repo.Root, "--branch", "main", "--db", "sqlite:" + db, "--listen", "127.0.0.1:0", "--state-dir", Path.Combine(_root, "state"));
+
+        Assert.Equal(2, code);
+        Assert.Contains($"the database is at schema version {next}, newer than this collector knows ({Storage.Migrations.Latest}); a newer collector has used it", error, StringComparison.Ordinal);
+        await using var after = Storage.ReportStore.Open("sqlite:" + db);
+        Assert.Equal(3, await after.SequenceOfAsync("robot-1", CancellationToken.None));
     }
 
     [Theory]

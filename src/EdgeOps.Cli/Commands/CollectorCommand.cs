@@ -71,6 +71,10 @@ internal static class CollectorCommand
                 {
                     throw new FleetSourceException($"database {store.Display}: {ex.Message}");
                 }
+                catch (Collector.Storage.SchemaTooNewException ex)
+                {
+                    throw new FleetSourceException($"database {store.Display}: {ex.Message}");
+                }
 
                 var state = Path.GetFullPath(parse.GetValue(stateDir)!);
                 Directory.CreateDirectory(state);

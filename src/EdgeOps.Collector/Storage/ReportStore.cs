@@ -98,6 +98,12 @@ public sealed class ReportStore : IAsyncDisposable
             current = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        if (current > Migrations.Latest)
+        {
+            // A newer collector migrated it: this one does not know what the newer tables mean, and writing beside them could undo what they record.
+            throw new SchemaTooNewException($"the database is at schema version {current}, newer than this collector knows ({Migrations.Latest}); a newer collector has used it: run that version (or newer)");
+        }
+
         foreach (var migration in Migrations.All.Where(m => m.Version > current))
         {
             foreach (var statement in migration.Statements)
@@ -316,7 +322,16 @@ public sealed class ReportStore : IAsyncDisposable
         foreach (var pair in url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = pair.Split('=', 2);
-            builder[Uri.UnescapeDataString(kv[0])] = kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : string.Empty;
+            var key = Uri.UnescapeDataString(kv[0]);
+            try
+            {
+                builder[key] = kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : string.Empty;
+            }
+            catch (ArgumentException ex)
+            {
+                // The value is not shown: it may be a password.
+                throw new FormatException($"--db postgres://…?{key}=…: '{key}' is not a connection parameter Npgsql takes, or its value is not one it allows (such as sslmode=require, timeout=15)", ex);
+            }
         }
 
         return (builder.ConnectionString, $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}");
@@ -337,10 +352,16 @@ public sealed class ReportStore : IAsyncDisposable
     }
 }
 
+/// <summary>The database was migrated by a newer collector than this one.</summary>
+public sealed class SchemaTooNewException(string message) : Exception(message);
+
 /// <summary>The schema, version by version. A released migration is never edited: a change is a new version.</summary>
 public static class Migrations
 {
     public sealed record Migration(int Version, string Description, IReadOnlyList<string> Statements);
+
+    /// <summary>The newest version this build knows.</summary>
+    public static int Latest => All[^1].Version;
 
     public static readonly IReadOnlyList<Migration> All =
     [
