@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -23,6 +24,9 @@ public static class CollectorHost
     /// <summary>Characters a halt's reason may have: a sentence for the people who read the rollout, not a log.</summary>
     public const int MaxHaltReasonLength = 1024;
 
+    /// <summary>What a 503 for an unavailable database asks callers to wait (Retry-After).</summary>
+    public const int DatabaseRetryAfterSeconds = 10;
+
     public static WebApplication Build(CollectorService service, IPEndPoint listen, LogLevel logLevel = LogLevel.Warning)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -35,6 +39,22 @@ public static class CollectorHost
             kestrel.Listen(listen);
         });
         var app = builder.Build();
+        var outage = new DatabaseOutage(app.Logger, TimeProvider.System);
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (!context.Response.HasStarted)
+            {
+                // The database (PostgreSQL restarting, a full disk, a lock held too long) is the collector's outage, not
+                // the caller's mistake: a 503 agents retry later, and one log line, not a stack trace per request.
+                outage.Failed(ex);
+                context.Response.Headers.RetryAfter = DatabaseRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await ProblemAsync(context, 503, "the collector's database is unavailable; try again shortly").ConfigureAwait(false);
+            }
+        });
         Map(app, service);
         return app;
     }
@@ -295,6 +315,39 @@ public static class CollectorHost
         context.Response.ContentType = "application/problem+json";
         var title = Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
         return JsonSerializer.SerializeAsync(context.Response.Body, new ApiProblem(title, status, detail), CollectorJson.Default.ApiProblem, context.RequestAborted);
+    }
+}
+
+/// <summary>
+/// Logs an unavailable database once when it starts failing requests, then at most once a minute with how many
+/// requests it failed meanwhile, however many requests arrive.
+/// </summary>
+internal sealed class DatabaseOutage(ILogger log, TimeProvider clock)
+{
+    public static readonly TimeSpan Quiet = TimeSpan.FromMinutes(1);
+
+    private readonly Lock _gate = new();
+    private DateTimeOffset? _lastLogged;
+    private int _since;
+
+    public void Failed(DbException ex)
+    {
+        int count;
+        lock (_gate)
+        {
+            var now = clock.GetUtcNow();
+            _since++;
+            if (_lastLogged is { } last && now - last < Quiet)
+            {
+                return;
+            }
+
+            count = _since;
+            _since = 0;
+            _lastLogged = now;
+        }
+
+        log.LogWarning("database unavailable, answering 503 ({Count} request(s) since the last such line): {Reason}", count, ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message);
     }
 }
 

@@ -179,6 +179,53 @@ public sealed class CollectorReportTests(PostgresServer postgres) : IAsyncLifeti
         Assert.Equal(413, problem.Status);
     }
 
+    [Fact]
+    public async Task DatabaseOutage_Is503WithRetryAfter_ForAgentsAndOperators_AndPassesWhenTheDatabaseIsBack()
+    {
+        var url = await postgres.NewDatabaseAsync();
+        var name = url[(url.LastIndexOf('/') + 1)..];
+        await using var bed = await CollectorBed.StartAsync(_repo, url, settings: new CollectorSettings { CacheFor = TimeSpan.Zero }); // every request reads the database
+        var (body, signature) = _robot.Sign(Report("robot-1", 1, "Applied"));
+        await bed.Client.SendReportAsync(body, signature, CancellationToken.None);
+
+        async Task AdministerAsync(string sql)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(postgres.ConnectionString("postgres"));
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        // The DBA takes the database away: no new connections, and the collector's pooled ones are cut.
+        await AdministerAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS false; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+        using var http = new HttpClient { BaseAddress = bed.Url };
+        var list = await http.GetAsync("/v1/clusters");
+        var (second, secondSignature) = _robot.Sign(Report("robot-1", 2, "Applied"));
+        var report = await http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/reports") { Content = new StringContent(second), Headers = { { CollectorClient.SignatureHeader, CollectorClient.CompactSignature(secondSignature) } } });
+        var agent = await Assert.ThrowsAsync<CollectorUnavailableException>(() => bed.Client.GetClustersAsync(null, CancellationToken.None));
+
+        foreach (var answer in new[] { list, report })
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+            Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(TimeSpan.FromSeconds(CollectorHost.DatabaseRetryAfterSeconds), answer.Headers.RetryAfter?.Delta);
+            Assert.Equal("the collector's database is unavailable; try again shortly", await DetailAsync(answer));
+        }
+
+        Assert.Contains("503", agent.Message, StringComparison.Ordinal);
+
+        await AdministerAsync($"ALTER DATABASE {name} ALLOW_CONNECTIONS true");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpResponseMessage back;
+        while ((back = await http.GetAsync("/v1/clusters")).StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100); // a pooled connection cut during the outage may fail once more
+        }
+
+        Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        Assert.Equal(1, await bed.Store.SequenceOfAsync("robot-1", CancellationToken.None));
+    }
+
     [Theory]
     [InlineData("sqlite")]
     [InlineData("postgres")]

@@ -11,6 +11,9 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public Task<string> NewDatabaseAsync() => _server.NewDatabaseAsync();
 
+    /// <summary>A connection string to <paramref name="database"/> as the server's superuser (for a test that acts as the DBA).</summary>
+    public string ConnectionString(string database) => _server.ConnectionString(database);
+
     public async Task DisposeAsync() => await _server.DisposeAsync();
 }
 
