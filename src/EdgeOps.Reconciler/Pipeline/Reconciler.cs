@@ -202,7 +202,8 @@ public sealed class Reconciler
     /// <summary>Failures of the world around the agent (API server, disk, Git, bad local files), as opposed to defects.</summary>
     internal static bool IsEnvironmental(Exception ex) =>
         ex is KubeUnavailableException or IOException or UnauthorizedAccessException or InvalidDataException or ReconcilerException
-            or LibGit2Sharp.LibGit2SharpException or Fleet.Sources.FleetSourceException;
+            or LibGit2Sharp.LibGit2SharpException or Fleet.Sources.FleetSourceException
+            or Upgrades.UpgradeStepException; // the slot backend unreachable or refusing (no RAUC on the bus, the bus restarting): the journal resumes next pass
 
     /// <summary>Queues the compact signed report for the collector (when it says something new, or the heartbeat is due) and sends the outbox.</summary>
     private async Task<PassResult> SendReportAsync(PassContext pass, PassResult result, CancellationToken cancellationToken)

@@ -27,8 +27,7 @@ public sealed class RaucSlotBackend(string? address = null, IReadOnlyList<string
 
     public async Task<SlotReport> StatusAsync(CancellationToken cancellationToken)
     {
-        var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        var slots = await CallAsync("status", connection.CallMethodAsync(Call(connection, "GetSlotStatus", null, static (ref MessageWriter _) => { }), static (Message m, object? _) =>
+        var slots = await CallAsync("status", Idempotent, c => c.CallMethodAsync(Call(c, "GetSlotStatus", null, static (ref MessageWriter _) => { }), static (Message m, object? _) =>
         {
             var reader = m.GetBodyReader();
             var list = new List<(string Name, Dictionary<string, VariantValue> Values)>();
@@ -41,9 +40,9 @@ public sealed class RaucSlotBackend(string? address = null, IReadOnlyList<string
             }
 
             return list;
-        })).ConfigureAwait(false);
-        var primary = await CallAsync("status", connection.CallMethodAsync(Call(connection, "GetPrimary", null, static (ref MessageWriter _) => { }),
-            static (Message m, object? _) => m.GetBodyReader().ReadString())).ConfigureAwait(false);
+        }), cancellationToken).ConfigureAwait(false);
+        var primary = await CallAsync("status", Idempotent, c => c.CallMethodAsync(Call(c, "GetPrimary", null, static (ref MessageWriter _) => { }),
+            static (Message m, object? _) => m.GetBodyReader().ReadString()), cancellationToken).ConfigureAwait(false);
 
         var bootable = slots.Where(s => s.Values.ContainsKey("bootname")).ToList();
         var booted = bootable.FirstOrDefault(s => Text(s.Values, "state") == "booted").Name
@@ -53,27 +52,26 @@ public sealed class RaucSlotBackend(string? address = null, IReadOnlyList<string
 
     public async Task<string> InstallAsync(string artifact, CancellationToken cancellationToken)
     {
-        var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await WaitIdleAsync(connection, cancellationToken).ConfigureAwait(false);
+        await WaitIdleAsync(cancellationToken).ConfigureAwait(false);
         var before = await StatusAsync(cancellationToken).ConfigureAwait(false);
-        await CallAsync("install", connection.CallMethodAsync(Call(connection, "InstallBundle", "sa{sv}", (ref MessageWriter w) =>
+        await CallAsync("install", RefusalIsPermanent, c => c.CallMethodAsync(Call(c, "InstallBundle", "sa{sv}", (ref MessageWriter w) =>
         {
             w.WriteString(artifact);
             w.WriteDictionary(new Dictionary<string, VariantValue>());
-        })), permanent: true).ConfigureAwait(false);
+        })), cancellationToken).ConfigureAwait(false);
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(InstallTimeout);
         try
         {
-            await WaitIdleAsync(connection, deadline.Token).ConfigureAwait(false);
+            await WaitIdleAsync(deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new UpgradeStepException("install", $"RAUC did not finish installing within {InstallTimeout}", permanent: false);
         }
 
-        var error = await PropertyAsync(connection, "LastError", cancellationToken).ConfigureAwait(false);
+        var error = await PropertyAsync("LastError", cancellationToken).ConfigureAwait(false);
         if (!string.IsNullOrEmpty(error))
         {
             throw new UpgradeStepException("install", $"RAUC refused the bundle: {error}", permanent: true);
@@ -105,8 +103,7 @@ public sealed class RaucSlotBackend(string? address = null, IReadOnlyList<string
             return;
         }
 
-        var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await CallAsync("reboot", connection.CallMethodAsync(RebootMessage(connection))).ConfigureAwait(false);
+        await CallAsync("reboot", Once, c => c.CallMethodAsync(RebootMessage(c)), cancellationToken).ConfigureAwait(false);
 
         static MessageBuffer RebootMessage(DBusConnection connection)
         {
@@ -124,33 +121,34 @@ public sealed class RaucSlotBackend(string? address = null, IReadOnlyList<string
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
-    private async Task MarkAsync(string state, string slot, CancellationToken cancellationToken)
-    {
-        var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await CallAsync("mark-" + state, connection.CallMethodAsync(Call(connection, "Mark", "ss", (ref MessageWriter w) =>
+    private Task MarkAsync(string state, string slot, CancellationToken cancellationToken) =>
+        CallAsync("mark-" + state, Once, c => c.CallMethodAsync(Call(c, "Mark", "ss", (ref MessageWriter w) =>
         {
             w.WriteString(state);
             w.WriteString(slot);
-        }))).ConfigureAwait(false);
-    }
+        })), cancellationToken);
 
-    private async Task WaitIdleAsync(DBusConnection connection, CancellationToken cancellationToken)
+    private async Task WaitIdleAsync(CancellationToken cancellationToken)
     {
-        while (await PropertyAsync(connection, "Operation", cancellationToken).ConfigureAwait(false) != "idle")
+        while (await PropertyAsync("Operation", cancellationToken).ConfigureAwait(false) != "idle")
         {
             await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static Task<string> PropertyAsync(DBusConnection connection, string name, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        using var writer = connection.GetMessageWriter();
-        writer.WriteMethodCallHeader(Service, "/", "org.freedesktop.DBus.Properties", "Get", "ss");
-        writer.WriteString(Installer);
-        writer.WriteString(name);
-        return CallAsync("status", connection.CallMethodAsync(writer.CreateMessage(), static (Message m, object? _) => m.GetBodyReader().ReadVariantValue().GetString()));
-    }
+    private Task<string> PropertyAsync(string name, CancellationToken cancellationToken) =>
+        CallAsync("status", Idempotent, c =>
+        {
+            using var writer = c.GetMessageWriter();
+            writer.WriteMethodCallHeader(Service, "/", "org.freedesktop.DBus.Properties", "Get", "ss");
+            writer.WriteString(Installer);
+            writer.WriteString(name);
+            return c.CallMethodAsync(writer.CreateMessage(), static (Message m, object? _) =>
+            {
+                var value = m.GetBodyReader().ReadVariantValue();
+                return value.Type == VariantValueType.String ? value.GetString() : throw new DBusUnexpectedValueException($"a {value.Type}, not a string");
+            });
+        }, cancellationToken);
 
     private delegate void BodyWriter(ref MessageWriter writer);
 
@@ -166,6 +164,59 @@ public sealed class RaucSlotBackend(string? address = null, IReadOnlyList<string
         finally
         {
             writer.Dispose();
+        }
+    }
+
+    /// <summary>How a call behaves when RAUC refuses it or the bus connection is lost.</summary>
+    private readonly record struct CallKind(bool RetryOnNewConnection, bool RefusalIsPermanent);
+
+    /// <summary>A read: asked again on a new connection when the bus went away under the old one (dbus-daemon restarted).</summary>
+    private static readonly CallKind Idempotent = new(RetryOnNewConnection: true, RefusalIsPermanent: false);
+
+    /// <summary>A change that is not sent twice: RAUC may have acted on it before the connection was lost; the step is tried again on the next pass.</summary>
+    private static readonly CallKind Once = new(RetryOnNewConnection: false, RefusalIsPermanent: false);
+
+    /// <summary>InstallBundle: RAUC refusing it (signature, compatible) does not change by asking again.</summary>
+    private static readonly CallKind RefusalIsPermanent = new(RetryOnNewConnection: false, RefusalIsPermanent: true);
+
+    private async Task CallAsync(string step, CallKind kind, Func<DBusConnection, Task> call, CancellationToken cancellationToken) =>
+        await CallAsync(step, kind, async c =>
+        {
+            await call(c).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// One call to RAUC (or logind) on the cached connection. RAUC's refusals become <see cref="UpgradeStepException"/>
+    /// in its words; a lost connection is dropped (the next call connects again) and is a step to try again later,
+    /// never an exception that would end the agent; an answer of an unexpected shape is RAUC's fault, said as such.
+    /// </summary>
+    private async Task<T> CallAsync<T>(string step, CallKind kind, Func<DBusConnection, Task<T>> call, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await call(connection).ConfigureAwait(false);
+            }
+            catch (DBusErrorReplyException ex)
+            {
+                throw new UpgradeStepException(step, $"RAUC {step}: {ex.ErrorMessage} ({ex.ErrorName})", kind.RefusalIsPermanent, ex);
+            }
+            catch (Exception ex) when (ex is DBusConnectionException or ObjectDisposedException or IOException)
+            {
+                await DropAsync(connection).ConfigureAwait(false);
+                if (!kind.RetryOnNewConnection || attempt > 1)
+                {
+                    throw new UpgradeStepException(step, $"lost the system D-Bus connection during {step} ({ex.Message}); trying again on the next pass", permanent: false, ex);
+                }
+            }
+            catch (Exception ex) when (ex is DBusReadException or DBusUnexpectedValueException or DBusMessageException or InvalidOperationException or IndexOutOfRangeException)
+            {
+                throw new UpgradeStepException(step, $"RAUC {step}: its answer is not what the RAUC D-Bus API returns ({ex.Message})", permanent: false, ex);
+            }
         }
     }
 
@@ -200,28 +251,23 @@ public sealed class RaucSlotBackend(string? address = null, IReadOnlyList<string
         }
     }
 
-    private static async Task CallAsync(string step, Task call, bool permanent = false)
+    /// <summary>Forgets a connection that failed, unless another call already replaced it.</summary>
+    private async Task DropAsync(DBusConnection failed)
     {
+        await _connect.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            await call.ConfigureAwait(false);
+            if (ReferenceEquals(_connection, failed))
+            {
+                _connection = null;
+            }
         }
-        catch (DBusErrorReplyException ex)
+        finally
         {
-            throw new UpgradeStepException(step, $"RAUC {step}: {ex.ErrorMessage} ({ex.ErrorName})", permanent, ex);
+            _connect.Release();
         }
-    }
 
-    private static async Task<T> CallAsync<T>(string step, Task<T> call, bool permanent = false)
-    {
-        try
-        {
-            return await call.ConfigureAwait(false);
-        }
-        catch (DBusErrorReplyException ex)
-        {
-            throw new UpgradeStepException(step, $"RAUC {step}: {ex.ErrorMessage} ({ex.ErrorName})", permanent, ex);
-        }
+        failed.Dispose();
     }
 
     private static string? Text(Dictionary<string, VariantValue> values, string key) =>

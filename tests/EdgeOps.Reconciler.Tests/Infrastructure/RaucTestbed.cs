@@ -16,7 +16,7 @@ public sealed class RaucTestbed : IDisposable
     public const string Compatible = "edgeops-robot";
     private readonly List<string> _loops = [];
     private Process? _service;
-    private readonly int _busPid;
+    private int _busPid;
 
     public RaucTestbed()
     {
@@ -156,6 +156,28 @@ public sealed class RaucTestbed : IDisposable
     {
         Stop(kill: false);
         return Start(Pick());
+    }
+
+    /// <summary>The system bus restarts (dbus-daemon killed and started again at the same address), and RAUC with it; the booted slot stays.</summary>
+    public void RestartBus()
+    {
+        StopBus();
+        _busPid = int.Parse(Must("dbus-daemon", $"--config-file={Root}/bus.conf", "--fork", "--print-pid").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Start(BootedName);
+    }
+
+    /// <summary>The system bus goes away (dbus-daemon killed), RAUC with it.</summary>
+    public void StopBus()
+    {
+        Stop(kill: true);
+        Run("kill", _busPid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Directory.Exists($"/proc/{_busPid}") && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+        }
+
+        File.Delete(Path.Combine(Root, "bus.sock"));
     }
 
     /// <summary>Power is cut: the service dies with SIGKILL wherever it was; at power-on the bootloader picks a slot.</summary>

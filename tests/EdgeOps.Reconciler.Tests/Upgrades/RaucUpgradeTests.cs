@@ -133,6 +133,62 @@ public sealed class RaucUpgradeTests(KubeServerFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task RaucBackend_AfterTheSystemBusRestarts_ConnectsAgain_InsteadOfFailingEveryCallAfter()
+    {
+        await using var backend = new RaucSlotBackend(_rauc.Address, _rauc.RebootCommand);
+        var before = await backend.StatusAsync(CancellationToken.None);
+
+        _rauc.RestartBus();
+        var after = await backend.StatusAsync(CancellationToken.None);
+        await backend.MarkGoodAsync(after.Booted, CancellationToken.None);
+
+        Assert.Equal(before.Booted, after.Booted);
+        Assert.Equal("good", Slot(after.Booted)["boot_status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task RaucUpgrade_SystemBusDown_IsAPassToTryAgain_AndTheSameAgentInstallsOnceItIsBack()
+    {
+        _s.Workload("app");
+        _s.Commit("app");
+        using var api = new KubeApi(fixture.Server.Configuration);
+        await using var backend = new RaucSlotBackend(_rauc.Address, _rauc.RebootCommand);
+        var agent = _s.Reconciler(api, backend); // one agent for every pass, as the daemon keeps it
+        Assert.Equal(PassOutcome.Applied, (await Pass(agent)).Outcome);
+        _s.Plan("robot-os", "2026.11.2", backend: "rauc", image: _rauc.Bundle("2026.11.2"));
+        _s.Commit("os 2026.11.2");
+
+        _rauc.StopBus();
+        var down = await Pass(agent);
+        _rauc.RestartBus();
+        var passes = new List<PassResult>();
+        for (var i = 0; i < 3 && !(passes.LastOrDefault()?.Message.Contains("installed", StringComparison.Ordinal) ?? false); i++)
+        {
+            passes.Add(await Pass(agent));
+        }
+
+        // Not a crash, and not held against the revision: the bus, not the commit, was at fault.
+        Assert.Equal(PassOutcome.Failed, down.Outcome);
+        Assert.Contains("cannot reach the system D-Bus", down.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(passes, p => p.Message.Contains("failed before", StringComparison.Ordinal));
+        Assert.Contains("installed 2026.11.2 into rootfs.1", passes[^1].Message, StringComparison.Ordinal);
+        Assert.Equal(("B", 1), (_rauc.Primary, _rauc.RebootRequests));
+    }
+
+    [Fact]
+    public async Task RaucBackend_WhileTheBusIsDown_FailsTheStepForLater_NotTheAgent()
+    {
+        await using var backend = new RaucSlotBackend(_rauc.Address, _rauc.RebootCommand);
+        await backend.StatusAsync(CancellationToken.None);
+
+        _rauc.StopBus();
+        var down = await Assert.ThrowsAsync<UpgradeStepException>(() => backend.StatusAsync(CancellationToken.None));
+
+        Assert.False(down.Permanent);
+        Assert.Contains("cannot reach the system D-Bus", down.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RaucUpgrade_BundleForAnotherCompatible_IsRefusedByRaucAndNothingChanges()
     {
         _s.Workload("app");
