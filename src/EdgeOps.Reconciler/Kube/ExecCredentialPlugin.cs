@@ -123,17 +123,6 @@ public sealed class ExecCredentialPlugin
     private async Task<Credential> RunAsync()
     {
         var command = Command.Contains('/', StringComparison.Ordinal) && BaseDirectory is not null ? Path.GetFullPath(Command, BaseDirectory) : Command;
-        var psi = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var argument in Arguments)
-        {
-            psi.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in Environment)
-        {
-            psi.Environment[name] = value;
-        }
-
         var spec = new JsonObject { ["interactive"] = false };
         if (Cluster is { } cluster)
         {
@@ -146,42 +135,32 @@ public sealed class ExecCredentialPlugin
             };
         }
 
-        psi.Environment["KUBERNETES_EXEC_INFO"] = new JsonObject { ["apiVersion"] = ApiVersion, ["kind"] = "ExecCredential", ["spec"] = spec }.ToJsonString();
+        var info = new KeyValuePair<string, string>("KUBERNETES_EXEC_INFO", new JsonObject { ["apiVersion"] = ApiVersion, ["kind"] = "ExecCredential", ["spec"] = spec }.ToJsonString());
 
-        Process process;
-        try
+        // Not interactive: stdin is closed. Done when the plugin exits, whatever it left running; its output is bounded.
+        var result = await Upgrades.HostCommand.RunAsync([command, .. Arguments], Timeout, CancellationToken.None, [.. Environment, info]).ConfigureAwait(false);
+        if (result.StartError is { } why)
         {
-            process = Process.Start(psi) ?? throw new InvalidOperationException("no process");
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            throw Failure($"cannot be started ({ex.Message}){(InstallHint is { Length: > 0 } hint ? $"; {hint.Trim()}" : string.Empty)}", ex);
+            throw Failure($"cannot be started ({why}){(InstallHint is { Length: > 0 } hint ? $"; {hint.Trim()}" : string.Empty)}");
         }
 
-        using (process)
+        if (result.TimedOut)
         {
-            process.StandardInput.Close(); // not interactive: nothing to read
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            using var deadline = new CancellationTokenSource(Timeout);
-            try
-            {
-                await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw Failure($"did not finish within {Timeout.TotalSeconds:0} s");
-            }
-
-            if (process.ExitCode != 0)
-            {
-                var said = (await error.ConfigureAwait(false)).Trim();
-                throw Failure($"exited with {process.ExitCode}{(said.Length > 0 ? ": " + Limit(said) : string.Empty)}");
-            }
-
-            return Parse(await output.ConfigureAwait(false));
+            throw Failure($"did not finish within {Timeout.TotalSeconds:0} s");
         }
+
+        if (result.TooLong)
+        {
+            throw Failure($"printed more than {Upgrades.HostCommand.MaxOutputChars / 1024} KiB");
+        }
+
+        if (result.ExitCode != 0)
+        {
+            var said = result.Stderr.Trim();
+            throw Failure($"exited with {result.ExitCode}{(said.Length > 0 ? ": " + Limit(said) : string.Empty)}");
+        }
+
+        return Parse(result.Stdout);
     }
 
     private Credential Parse(string output)

@@ -6,7 +6,8 @@ namespace EdgeOps.Reconciler.Upgrades;
 /// What a command printed and how it ended; <see cref="TimedOut"/> when it was killed at its deadline,
 /// <see cref="TooLong"/> when it was killed for printing more than <see cref="HostCommand.MaxOutputChars"/>.
 /// </summary>
-public sealed record CommandResult(int ExitCode, string Stdout, string Stderr, bool TimedOut, bool TooLong = false)
+/// <param name="StartError">Why the program could not be started at all (then <see cref="ExitCode"/> is 127).</param>
+public sealed record CommandResult(int ExitCode, string Stdout, string Stderr, bool TimedOut, bool TooLong = false, string? StartError = null)
 {
     public bool Succeeded => ExitCode == 0 && !TimedOut && !TooLong;
 
@@ -34,12 +35,18 @@ public static class HostCommand
     /// <summary>How long output is still read after the command exited, for what is left in the pipe.</summary>
     public static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(2);
 
-    public static async Task<CommandResult> RunAsync(IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="environment">Variables set for the command on top of the agent's own.</param>
+    public static async Task<CommandResult> RunAsync(IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken, IEnumerable<KeyValuePair<string, string>>? environment = null)
     {
         var start = new ProcessStartInfo(argv[0]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var arg in argv.Skip(1))
         {
             start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment ?? [])
+        {
+            start.Environment[name] = value;
         }
 
         Process process;
@@ -49,7 +56,7 @@ public static class HostCommand
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            return new CommandResult(127, string.Empty, $"cannot run {argv[0]}: {ex.Message}", TimedOut: false);
+            return new CommandResult(127, string.Empty, $"cannot run {argv[0]}: {ex.Message}", TimedOut: false, StartError: ex.Message);
         }
 
         using (process)

@@ -188,6 +188,7 @@ public sealed class KubeConnectionTests(KubeServerFixture fixture) : IDisposable
     [InlineData("echo '{\"kind\":\"ExecCredential\",\"status\":{}}'", "returned neither a token nor a client certificate")]
     [InlineData("echo '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\",\"expirationTimestamp\":\"soon\"}}'", "expirationTimestamp that is not a time: 'soon'")]
     [InlineData("echo '{\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"x\"}}'", "a client certificate without its key")]
+    [InlineData("yes ExecCredential", "printed more than 1024 KiB")]
     public async Task ExecPlugin_Failing_IsAnUnavailableServerWithThePluginsWords(string script, string says)
     {
         var plugin = Plugin(script);
@@ -197,6 +198,23 @@ public sealed class KubeConnectionTests(KubeServerFixture fixture) : IDisposable
 
         Assert.Contains($"credential plugin './{plugin}' ", ex.Message, StringComparison.Ordinal);
         Assert.Contains(says, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExecPlugin_ThatLeavesAHelperRunning_IsDoneWhenItExits()
+    {
+        // Some plugins start a token-refreshing helper in the background, which inherits their output.
+        var plugin = Plugin($$$"""
+            sleep 30 &
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "{{{fixture.Server.Token}}}"
+            """);
+        using var api = new KubeApi(KubeConfig.FromFiles([Kubeconfig("insecure-skip-tls-verify: true", $"exec: {{apiVersion: client.authentication.k8s.io/v1, command: ./{plugin}}}")], null), Once);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var answer = await api.RawAsync(HttpMethod.Get, "/api/v1/namespaces/default", null, null, CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
     }
 
     [Fact]
