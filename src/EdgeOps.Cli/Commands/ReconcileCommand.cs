@@ -33,6 +33,7 @@ internal static class ReconcileCommand
         var once = new Option<bool>("--once") { Description = "Run one pass and exit" };
         var interval = new Option<string>("--interval") { Description = "Time between passes in daemon mode", DefaultValueFactory = _ => "5m" };
         var facts = new Option<string?>("--facts") { Description = "JSON file of live facts (location, discovered devices)" };
+        var gitTimeout = new Option<string>("--git-timeout") { Description = "How long a fetch may wait on the Git server without a byte moving before it fails and the cached revision is kept (a half-open connection on a flaky link)", DefaultValueFactory = _ => "1m" };
         var credentials = new Option<string?>("--credentials-file") { Description = "File holding a token or user:password for the repo" };
         var allowRollback = new Option<bool>("--allow-rollback") { Description = "Accept a head that is not a descendant of the applied revision" };
         var healthTimeout = new Option<string?>("--health-timeout") { Description = "Override the fleet's defaults.healthTimeout" };
@@ -59,7 +60,7 @@ internal static class ReconcileCommand
         var heartbeat = new Option<string>("--report-heartbeat") { Description = "A report is sent when it changes and at least this often", DefaultValueFactory = _ => "5m" };
         var command = new Command("reconcile", "Reconcile this cluster from the fleet repo: one pass, or as a daemon")
         {
-            repo, cluster, branch, kubeconfig, kubeContext, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
+            repo, cluster, branch, gitTimeout, kubeconfig, kubeContext, stateDir, ns, once, interval, facts, credentials, allowRollback, healthTimeout, allowedSigners,
             identity, identityRegex, issuer, trustedRoot, leaseDuration, slotBackend, slotCommand, slotComponent, dbusAddress, rebootCommand, upgradePoll,
             locationSource, gpsd, locationPrecision, reportKey, collector, heartbeat,
         };
@@ -75,6 +76,7 @@ internal static class ReconcileCommand
                     Branch = BranchName(parse.GetValue(branch)),
                     CacheDirectory = Path.Combine(state, "repo.git"),
                     CredentialsFile = parse.GetValue(credentials),
+                    Timeout = ParseDuration(parse.GetValue(gitTimeout)!),
                 },
                 Cluster = ClusterName(parse.GetValue(cluster)!),
                 StateDirectory = state,

@@ -341,6 +341,7 @@ public sealed partial class GitSource(GitSourceOptions options)
 
     private FetchOptions FetchOptions()
     {
+        GitNetwork.SetTimeout(options.Timeout); // before every network operation: no fetch waits on a silent server for ever
         var fetch = new FetchOptions { Prune = true, TagFetchMode = TagFetchMode.None };
         var secret = options.CredentialsFile is { } file && File.Exists(file)
             ? File.ReadAllText(file).Trim()

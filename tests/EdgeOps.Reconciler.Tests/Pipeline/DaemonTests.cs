@@ -108,6 +108,61 @@ public sealed class DaemonTests(KubeServerFixture fixture)
     /// folder), serving its metrics on <paramref name="port"/>. Started in a directory with a tree below it, as an agent
     /// started by hand in /etc or / would be.
     /// </summary>
+    [Fact]
+    public async Task Agent_WhoseGitServerAcceptsAndNeverAnswers_GivesUpAtItsGitTimeout_InsteadOfHangingForEver()
+    {
+        // A server that takes the connection and says nothing, as a peer that vanished behind a NAT looks.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var held = new List<Socket>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                held.Add(await silent.AcceptSocketAsync(stop.Token));
+            }
+        });
+        var url = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/fleet.git";
+        var state = Path.Combine(Path.GetTempPath(), "edgeops-silent-" + Guid.NewGuid().ToString("N")[..10]);
+        var kubeconfig = state + "-kubeconfig";
+        await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "reconcile", "--once", "--repo", url, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-silent-" + Guid.NewGuid().ToString("N")[..8], "--git-timeout", "2s" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(patience.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            await stop.CancelAsync();
+            silent.Stop();
+            held.ForEach(s => s.Dispose());
+            File.Delete(kubeconfig);
+            Directory.Delete(state, recursive: true);
+        }
+
+        Assert.True(process.ExitCode == 75, await errors); // offline: the cached revision (none yet) is what is enforced
+        Assert.Contains($"offline: cannot reach {url}", await output, StringComparison.Ordinal);
+        Assert.Contains("timed out", await output, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+        await accepting.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
     private async Task<Process> StartDaemonAsync(TempFleet repo, string ns, string state, int port)
     {
         var kubeconfig = state + "-kubeconfig";
