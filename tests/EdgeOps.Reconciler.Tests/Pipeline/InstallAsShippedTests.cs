@@ -91,6 +91,38 @@ public sealed class InstallAsShippedTests(KubeServerFixture fixture) : IDisposab
         Assert.True(takenOver.ExitCode == 0, takenOver.Output + takenOver.Error);
     }
 
+    [Theory]
+    [InlineData("deploy/reconciler.yaml")]
+    [InlineData("deploy/host-upgrades/reconciler.yaml")]
+    public async Task ShippedManifests_AreAcceptedByTheApiServer_FieldByField(string file)
+    {
+        // Server-side apply, dry run: the API server checks every field against its schemas and changes nothing.
+        using var admin = new KubeApi(fixture.Server.Configuration);
+        var bag = new DiagnosticBag();
+        var documents = YamlReader.ReadDocuments(file, await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, file)), bag);
+        Assert.Empty(bag.ToSortedList());
+        var namespaces = (await admin.ResolveAsync("v1", "Namespace", CancellationToken.None))!;
+        var refused = new List<string>();
+        foreach (var document in documents.OfType<MappingNode>())
+        {
+            var id = ObjectIdentity.From(document);
+            if (id.Namespace is { } ns && await admin.GetAsync(namespaces, null, ns, CancellationToken.None) is null)
+            {
+                await admin.ApplyAsync(namespaces, null, ns, new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } }.ToJsonString(), "edgeops-test", force: true, CancellationToken.None);
+            }
+
+            var resource = (await admin.ResolveAsync(id.ApiVersion, id.Kind, CancellationToken.None))!;
+            var path = resource.Path(resource.Namespaced ? id.Namespace : null, id.Name) + "?fieldManager=edgeops-test&dryRun=All";
+            var answer = await admin.RawAsync(HttpMethod.Patch, path, JsonText.Write(document), "application/apply-patch+yaml", CancellationToken.None);
+            if (!answer.IsSuccess)
+            {
+                refused.Add($"{id}: {answer.Message}");
+            }
+        }
+
+        Assert.Empty(refused);
+    }
+
     private static async Task ApplyDeployAsync(KubeApi admin)
     {
         var bag = new DiagnosticBag();
