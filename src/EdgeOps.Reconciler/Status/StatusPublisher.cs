@@ -16,6 +16,12 @@ public sealed class StatusPublisher(KubeApi api, string ns, string instance)
     public const string ConfigMapName = "edgeops-status";
     public const string Component = "edgeops-reconciler";
 
+    /// <summary>The largest status.json written into the ConfigMap; a larger report is abridged (ConfigMaps hold 1 MiB, and every write of one goes to etcd).</summary>
+    public const int MaxConfigMapReportChars = 256 * 1024;
+
+    /// <summary>How many failed objects, violations and drifts an abridged report keeps.</summary>
+    public const int AbridgedItems = 50;
+
     private string? _published;
     private StatusReport? _last;
 
@@ -124,10 +130,17 @@ public sealed class StatusPublisher(KubeApi api, string ns, string instance)
             ["apiVersion"] = "v1",
             ["kind"] = "ConfigMap",
             ["metadata"] = new JsonObject { ["name"] = ConfigMapName, ["namespace"] = ns },
-            ["data"] = new JsonObject { ["status.json"] = report.ToJson(), ["appliedRevision"] = report.AppliedRevision ?? string.Empty, ["outcome"] = report.Outcome },
+            ["data"] = new JsonObject { ["status.json"] = Fitted(report), ["appliedRevision"] = report.AppliedRevision ?? string.Empty, ["outcome"] = report.Outcome },
         };
         var response = await api.ApplyAsync(configMaps, ns, ConfigMapName, body.ToJsonString(), ConfigMapName, force: true, cancellationToken).ConfigureAwait(false);
         _published = response.IsSuccess ? signature : null;
+    }
+
+    /// <summary>The report as the ConfigMap holds it: whole, or abridged when it is larger than <see cref="MaxConfigMapReportChars"/>.</summary>
+    internal static string Fitted(StatusReport report)
+    {
+        var json = report.ToJson();
+        return json.Length <= MaxConfigMapReportChars ? json : report.Abridge(AbridgedItems).ToJson();
     }
 
     private async Task EmitAsync(string type, string reason, string message, DateTimeOffset time, CancellationToken cancellationToken)

@@ -81,6 +81,24 @@ public sealed record StatusReport
     /// <summary>BlueGreen workloads: the active and serving slot, a switch under way, and the last switch's timings.</summary>
     public ImmutableArray<SwitchOverStatus> SwitchOvers { get; init; } = [];
 
+    /// <summary>Set on a copy whose lists were cut to fit where it is published (the cluster's ConfigMap): what was left out and where the whole is.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Abridged { get; init; }
+
+    /// <summary>
+    /// This report with at most <paramref name="keep"/> failed objects, violations and corrected drifts, and
+    /// <see cref="Abridged"/> saying how many there are: for a pass that failed thousands of objects, whose full
+    /// report would not fit in a ConfigMap.
+    /// </summary>
+    public StatusReport Abridge(int keep) => this with
+    {
+        FailedObjects = [.. FailedObjects.Take(keep)],
+        Violations = [.. Violations.Take(keep)],
+        DriftCorrected = [.. DriftCorrected.Take(keep)],
+        Message = Message.Length <= 4096 ? Message : Message[..4095] + "…",
+        Abridged = $"{FailedObjects.Length} failed objects, {Violations.Length} violations and {DriftCorrected.Length} corrected drifts: the first {keep} of each are listed here, all of them in status.json in the agent's state folder",
+    };
+
     /// <summary>The report of a pass: conditions as Flux writes them (Ready, Reconciling, Stalled).</summary>
     public static StatusReport For(
         string cluster,

@@ -23,6 +23,30 @@ public sealed class StatusReportFileTests : IDisposable
     }
 
     [Fact]
+    public void TheConfigMapsCopy_OfAPassThatFailedThousandsOfObjects_IsAbridged_SayingWhatItLeftOut()
+    {
+        var report = new StatusReport
+        {
+            Cluster = "hub-1",
+            Repository = "r",
+            Outcome = "RolledBack",
+            Message = "apply failed",
+            FailedObjects = [.. Enumerable.Range(0, 4000).Select(i => new FailedObject($"Widget.widgets.example.com orchard/widget-{i:0000}", "the API server does not serve widgets.example.com/v1 Widget (is its CRD applied?)", $"workloads/w/objects.yaml:{i * 4 + 1}:1"))],
+            Violations = ["one"],
+        };
+
+        var fitted = System.Text.Json.JsonSerializer.Deserialize(StatusPublisher.Fitted(report), Serialization.StatusJson.Default.StatusReport)!;
+        var small = report with { FailedObjects = report.FailedObjects[..3] };
+
+        Assert.True(report.ToJson().Length > StatusPublisher.MaxConfigMapReportChars);
+        Assert.Equal(report.FailedObjects.Take(StatusPublisher.AbridgedItems), fitted.FailedObjects.AsEnumerable());
+        Assert.Equal(["one"], fitted.Violations.AsEnumerable());
+        Assert.Equal("4000 failed objects, 1 violations and 0 corrected drifts: the first 50 of each are listed here, all of them in status.json in the agent's state folder", fitted.Abridged);
+        Assert.Equal(small.ToJson(), StatusPublisher.Fitted(small));
+        Assert.DoesNotContain("abridged", small.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SaveThenRead_RoundTripsEveryField()
     {
         var report = new StatusReport
