@@ -94,12 +94,28 @@ public sealed class InstallAsShippedTests(KubeServerFixture fixture) : IDisposab
     [Theory]
     [InlineData("deploy/reconciler.yaml")]
     [InlineData("deploy/host-upgrades/reconciler.yaml")]
-    public async Task ShippedManifests_AreAcceptedByTheApiServer_FieldByField(string file)
+    [InlineData("install --collector https://collector.example:8443 --allowed-signers SIGNERS --branch release/2026-11 --interval 90s")]
+    [InlineData("install --host-upgrades --collector https://collector.example:8443 --namespace robot-agent")]
+    public async Task ShippedManifests_AreAcceptedByTheApiServer_FieldByField(string source)
     {
         // Server-side apply, dry run: the API server checks every field against its schemas and changes nothing.
         using var admin = new KubeApi(fixture.Server.Configuration);
+        string file, text;
+        if (source.StartsWith("install ", StringComparison.Ordinal))
+        {
+            File.WriteAllText(Path.Combine(_work, "allowed_signers"), $"ops@example.com {SshSigning.PublicKey(SshSigning.NewKey(_work, "ops"))}\n");
+            var args = source.Replace("SIGNERS", Path.Combine(_work, "allowed_signers"), StringComparison.Ordinal).Split(' ');
+            var printed = await RunAsync([.. args, "--cluster", "robot-es-0001", "--repo", "https://git.example.com/fleet.git", "--image", "registry.example/edgeops@sha256:" + new string('c', 64), "--export"]);
+            Assert.True(printed.ExitCode == 0, printed.Error);
+            (file, text) = ("install --export", printed.Output);
+        }
+        else
+        {
+            (file, text) = (source, await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, source)));
+        }
+
         var bag = new DiagnosticBag();
-        var documents = YamlReader.ReadDocuments(file, await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, file)), bag);
+        var documents = YamlReader.ReadDocuments(file, text, bag);
         Assert.Empty(bag.ToSortedList());
         var namespaces = (await admin.ResolveAsync("v1", "Namespace", CancellationToken.None))!;
         var refused = new List<string>();
