@@ -65,7 +65,10 @@ public static class NodeLocation
 /// <summary>
 /// Follows gpsd (the standard GPS daemon) over its JSON protocol on TCP: <c>?WATCH={"enable":true,"json":true}</c>,
 /// then every <c>TPV</c> report becomes a sample — a position when <c>mode</c> is 2 or 3, no fix otherwise — timed by
-/// the fix's own UTC time. A lost connection is a lost fix; it reconnects with backoff.
+/// the fix's own UTC time. A lost connection is a lost fix; it reconnects with backoff. So is a silent one: gpsd
+/// reports about once a second while it has a receiver, so a connection quiet for <see cref="DefaultSilence"/> is
+/// taken for a dead one (a gpsd that hung, a half-open socket) and made again, instead of holding the last
+/// position as current for ever.
 /// </summary>
 public sealed class GpsdWatcher : IAsyncDisposable
 {
@@ -75,9 +78,13 @@ public sealed class GpsdWatcher : IAsyncDisposable
     private readonly int _port;
     private readonly Action<LocationSample> _observe;
     private readonly TimeProvider _clock;
+    private readonly TimeSpan _silence;
 
-    public GpsdWatcher(string address, Action<LocationSample> observe, TimeProvider clock)
+    public static readonly TimeSpan DefaultSilence = TimeSpan.FromSeconds(30);
+
+    public GpsdWatcher(string address, Action<LocationSample> observe, TimeProvider clock, TimeSpan? silence = null)
     {
+        _silence = silence ?? DefaultSilence;
         var colon = address.LastIndexOf(':');
         _host = colon > 0 ? address[..colon] : address;
         _port = colon > 0 && int.TryParse(address[(colon + 1)..], CultureInfo.InvariantCulture, out var port) ? port : 2947;
@@ -119,7 +126,7 @@ public sealed class GpsdWatcher : IAsyncDisposable
                 await using var stream = client.GetStream();
                 await stream.WriteAsync("?WATCH={\"enable\":true,\"json\":true};\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromMilliseconds(200);
-                await foreach (var line in ReadLinesAsync(stream, cancellationToken).ConfigureAwait(false))
+                await foreach (var line in ReadLinesAsync(stream, cancellationToken, _silence).ConfigureAwait(false))
                 {
                     if (Parse(line, _clock.GetUtcNow()) is { } sample)
                     {
@@ -139,14 +146,33 @@ public sealed class GpsdWatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>The lines of a stream, each at most <see cref="MaxLineBytes"/>: a peer that never ends a line is cut off (IOException), not buffered for ever.</summary>
-    internal static async IAsyncEnumerable<string> ReadLinesAsync(Stream stream, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The lines of a stream, each at most <see cref="MaxLineBytes"/>: a peer that never ends a line is cut off
+    /// (IOException), not buffered for ever; so is one that sends nothing for <paramref name="silence"/>.
+    /// </summary>
+    internal static async IAsyncEnumerable<string> ReadLinesAsync(Stream stream, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, TimeSpan? silence = null)
     {
         var buffer = new byte[4096];
         var line = new MemoryStream();
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        while (true)
         {
+            int read;
+            quiet.CancelAfter(silence ?? Timeout.InfiniteTimeSpan);
+            try
+            {
+                read = await stream.ReadAsync(buffer, quiet.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new IOException($"gpsd sent nothing for {silence!.Value.TotalSeconds:0.#} s");
+            }
+
+            if (read == 0)
+            {
+                break;
+            }
+
             var start = 0;
             for (var i = 0; i < read; i++)
             {

@@ -68,6 +68,50 @@ public sealed class GpsdWatcherTests
     }
 
     [Fact]
+    public async Task Watcher_OnAConnectionThatFallsSilent_TakesTheFixForLost_AndConnectsAgain()
+    {
+        // A gpsd that hung, or a half-open socket: the connection stays up and nothing more arrives.
+        using var server = new TcpListener(IPAddress.Loopback, 0);
+        server.Start();
+        var connections = 0;
+        var held = new ConcurrentBag<TcpClient>();
+        var serving = Task.Run(async () =>
+        {
+            while (true)
+            {
+                var client = await server.AcceptTcpClientAsync();
+                held.Add(client);
+                Interlocked.Increment(ref connections);
+                await client.GetStream().WriteAsync(Encoding.UTF8.GetBytes(Fix + "\n"));
+            }
+        });
+        var samples = new ConcurrentQueue<LocationSample>();
+        var port = ((IPEndPoint)server.LocalEndpoint).Port;
+
+        await using (new GpsdWatcher($"127.0.0.1:{port}", samples.Enqueue, TimeProvider.System, silence: TimeSpan.FromSeconds(1)))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (Volatile.Read(ref connections) < 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the watcher never gave up on the silent connection: " + string.Join("; ", samples.Select(s => s.Source)));
+                await Task.Delay(20);
+            }
+        }
+
+        server.Stop();
+        await Assert.ThrowsAnyAsync<Exception>(() => serving);
+        foreach (var client in held)
+        {
+            client.Dispose();
+        }
+
+        var seen = samples.ToList();
+        var firstFix = seen.FindIndex(s => s.Position is not null);
+        var lost = seen.FindIndex(s => s.Source == $"gpsd 127.0.0.1:{port} (not connected)");
+        Assert.True(firstFix >= 0 && lost > firstFix, string.Join("; ", seen.Select(s => s.Source)));
+    }
+
+    [Fact]
     public async Task Lines_AreSplitOnNewlines_AcrossReads_WithoutTheirCarriageReturns()
     {
         var text = "{\"a\":1}\r\n{\"b\":" + new string(' ', 10_000) + "2}\n\nlast-without-newline";
