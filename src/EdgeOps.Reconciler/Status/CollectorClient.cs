@@ -24,6 +24,9 @@ public sealed class CollectorClient : IDisposable
     /// <summary>The header that carries a report's SSHSIG: the signature blob in base64, without the armor lines.</summary>
     public const string SignatureHeader = "Signature";
 
+    /// <summary>The largest answer read: a cluster list of 50,000 clusters is about 20 MB.</summary>
+    public const int MaxResponseBytes = 64 * 1024 * 1024;
+
     private readonly HttpClient _http;
     private readonly string? _token;
 
@@ -32,6 +35,7 @@ public sealed class CollectorClient : IDisposable
         _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         _http.BaseAddress = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
         _http.Timeout = timeout ?? TimeSpan.FromSeconds(10);
+        _http.MaxResponseContentBufferSize = MaxResponseBytes; // not HttpClient's 2 GB: a proxy's runaway answer must not fill a robot's memory
         _token = token;
     }
 
