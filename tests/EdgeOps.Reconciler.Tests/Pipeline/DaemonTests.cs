@@ -126,7 +126,7 @@ public sealed class DaemonTests(KubeServerFixture fixture)
         var url = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}/fleet.git";
         var state = Path.Combine(Path.GetTempPath(), "edgeops-silent-" + Guid.NewGuid().ToString("N")[..10]);
         var kubeconfig = state + "-kubeconfig";
-        await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
+        await WriteKubeconfigAsync(kubeconfig);
         var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "reconcile", "--once", "--repo", url, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-silent-" + Guid.NewGuid().ToString("N")[..8], "--git-timeout", "2s" })
         {
@@ -166,7 +166,7 @@ public sealed class DaemonTests(KubeServerFixture fixture)
     private async Task<Process> StartDaemonAsync(TempFleet repo, string ns, string state, int port)
     {
         var kubeconfig = state + "-kubeconfig";
-        await File.WriteAllTextAsync(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
+        await WriteKubeconfigAsync(kubeconfig);
         var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "edgeops")) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = repo.Root };
         foreach (var a in new[] { "reconcile", "--repo", repo.Root, "--cluster", "edge-1", "--kubeconfig", kubeconfig, "--state-dir", state, "--namespace", "edgeops-" + ns, "--interval", "1s" })
         {
@@ -176,6 +176,10 @@ public sealed class DaemonTests(KubeServerFixture fixture)
         psi.Environment["EDGEOPS_METRICS_PREFIX"] = $"http://127.0.0.1:{port}/";
         return Process.Start(psi)!;
     }
+
+    /// <summary>A kubeconfig for the test API server, as the agent's process reads it.</summary>
+    private Task WriteKubeconfigAsync(string path) =>
+        File.WriteAllTextAsync(path, $"apiVersion: v1\nkind: Config\nclusters: [{{name: t, cluster: {{server: \"{fixture.Server.ServerUri}\", insecure-skip-tls-verify: true}}}}]\nusers: [{{name: a, user: {{token: \"{fixture.Server.Token}\"}}}}]\ncontexts: [{{name: t, context: {{cluster: t, user: a}}}}]\ncurrent-context: t\n");
 
     /// <summary>The inotify watches a process holds, from its descriptors' fdinfo.</summary>
     private static int InotifyWatches(int pid)
