@@ -267,7 +267,16 @@ internal static class CommonReaders
         try
         {
             var fields = expression.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
-            CronExpression.Parse(expression, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+            var parsed = CronExpression.Parse(expression, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+
+            // Valid syntax that no date satisfies (February 30, April 31): a window that never opens, and a cluster
+            // that respects it would wait for ever without a word.
+            if (parsed.GetNextOccurrence(new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc)) is null)
+            {
+                error = "no date matches it (such as February 30), so the window would never open";
+                return false;
+            }
+
             return true;
         }
         catch (CronFormatException ex)

@@ -84,6 +84,22 @@ public sealed class ValidateCommandTests
         Assert.True(location.GetProperty("region").GetProperty("startColumn").GetInt32() >= 1);
     }
 
+    [Theory]
+    [InlineData("0 2 30 2 *", true)]   // February 30
+    [InlineData("0 2 31 4,6,9,11 *", true)]
+    [InlineData("0 2 29 2 *", false)]  // leap years: rare, but it opens
+    [InlineData("0 2 31 * *", false)]
+    public async Task Validate_AMaintenanceWindowNoDateMatches_IsAnError_ForItWouldNeverOpen(string schedule, bool never)
+    {
+        using var fleet = new TempFleet();
+        fleet.Cluster("a", spec: $"maintenanceWindow: {{schedule: \"{schedule}\", duration: 1h, timeZone: Europe/Madrid}}");
+
+        var result = await CliRunner.RunAsync("validate", fleet.Root);
+
+        Assert.Equal(never ? 1 : 0, result.ExitCode);
+        Assert.True(never == result.Out.Contains($"clusters/a.yaml:8:33: error EO3020: Cluster.spec.maintenanceWindow.schedule '{schedule}' is not a valid cron expression: no date matches it (such as February 30), so the window would never open", StringComparison.Ordinal), result.Out + result.Error);
+    }
+
     [Fact]
     public async Task Validate_OneCluster_RendersOnlyThatOne()
     {
