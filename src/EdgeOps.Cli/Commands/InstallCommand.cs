@@ -51,7 +51,7 @@ internal static class InstallCommand
             var followed = ReconcileCommand.BranchName(parse.GetValue(branch));
             var agentNamespace = ReconcileCommand.NamespaceName(parse.GetValue(ns)!);
             var every = ReconcileCommand.ParseDuration(parse.GetValue(interval)!);
-            var signersText = parse.GetValue(signers) is { } file ? await SignersAsync(file, cancellationToken).ConfigureAwait(false) : null;
+            var signersText = parse.GetValue(signers) is { } file ? Signers(file) : null;
             if (parse.GetValue(collector) is { } collectorUrl && (!Uri.TryCreate(collectorUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.UserInfo.Length > 0))
             {
                 throw new FleetSourceException($"--collector must be an http(s) URL without user information; found '{GitSource.Redact(collectorUrl)}'");
@@ -84,30 +84,21 @@ internal static class InstallCommand
         return text;
     }
 
-    /// <summary>--allowed-signers: read and checked here, so that a wrong file is a usage error now and not an agent that refuses every commit.</summary>
-    private static async Task<string> SignersAsync(string path, CancellationToken cancellationToken)
+    /// <summary>--allowed-signers: read and checked as the agent will, so that a wrong file is a usage error now and not an agent that refuses every commit.</summary>
+    private static string Signers(string path)
     {
-        string text;
         try
         {
-            text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+            return Reconciler.Pipeline.SshRevisionVerifier.Read(path).Text;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new FleetSourceException($"--allowed-signers {path}: cannot read it: {ex.Message}", ex);
         }
-
-        var parsed = Trust.Ssh.AllowedSigners.Parse(text);
-        if (parsed.Problems.Count > 0)
+        catch (Reconciler.Pipeline.ReconcilerException ex)
         {
-            throw new FleetSourceException(string.Join(
-                Environment.NewLine,
-                parsed.Problems.Select(p => $"{path}:{p.Line}:1: error {Fleet.Diagnostics.Codes.AllowedSignersSyntax}: {p.Message}")));
+            throw new FleetSourceException(ex.Message, ex);
         }
-
-        return parsed.Signers.Count > 0
-            ? text
-            : throw new FleetSourceException($"--allowed-signers {path}: holds no signer, so the agent would refuse every commit; list the keys that sign the fleet repo (git's allowed_signers format)");
     }
 
     /// <summary>True for an image reference that ends in a sha256 digest.</summary>

@@ -11,9 +11,16 @@ namespace EdgeOps.Reconciler.Pipeline;
 /// </summary>
 public sealed class SshRevisionVerifier(AllowedSigners signers) : IRevisionVerifier
 {
-    public static SshRevisionVerifier FromFile(string path)
+    public static SshRevisionVerifier FromFile(string path) => new(Read(path).Signers);
+
+    /// <summary>
+    /// An allowed_signers file as the agent takes it: every line readable (else located errors) and at least one
+    /// signer. The text too, for <c>install</c>, which ships it in a Secret.
+    /// </summary>
+    public static (string Text, AllowedSigners Signers) Read(string path)
     {
-        var signers = AllowedSigners.Parse(File.ReadAllText(path));
+        var text = File.ReadAllText(path);
+        var signers = AllowedSigners.Parse(text);
         if (signers.Problems.Count > 0)
         {
             throw new ReconcilerException(string.Join(
@@ -26,7 +33,7 @@ public sealed class SshRevisionVerifier(AllowedSigners signers) : IRevisionVerif
             throw new ReconcilerException($"{path}: holds no signer, so every commit would be refused; list the keys that sign the fleet repo (git's allowed_signers format)");
         }
 
-        return new SshRevisionVerifier(signers);
+        return (text, signers);
     }
 
     public RevisionVerdict Verify(Repository repository, string revision, string? trustedRevision) => Verify(repository, revision, signers);

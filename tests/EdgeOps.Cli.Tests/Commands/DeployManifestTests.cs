@@ -194,7 +194,7 @@ public sealed class DeployManifestTests
     }
 
     [Theory]
-    [InlineData("# nobody yet\n", "holds no signer, so the agent would refuse every commit")]
+    [InlineData("# nobody yet\n", "allowed_signers: holds no signer, so every commit would be refused")]
     [InlineData("root:x:0:0:root:/root:/bin/bash\n", "allowed_signers:1:1: error EO7001: expected principals, [options,] key type and key")]
     public async Task InstallExport_AllowedSignersThatWouldRefuseEverything_IsAUsageError(string text, string message)
     {
